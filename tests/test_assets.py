@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from yad2k_style.assets import (
+    COCO_CLASSES,
+    VOC_CLASSES,
+    YOLOV2_ANCHORS,
+    asset_path,
+    parse_anchors,
+    read_anchors,
+    read_classes,
+)
+from yad2k_style.errors import FormatError
+
+
+def test_packaged_class_lists():
+    coco = read_classes(asset_path(COCO_CLASSES))
+    assert len(coco) == 80
+    assert (coco[0], coco[2], coco[5], coco[9], coco[79]) == (
+        "person", "car", "bus", "traffic light", "toothbrush")
+    voc = read_classes(asset_path(VOC_CLASSES))
+    assert len(voc) == 20 and voc[14] == "person"
+
+
+def test_course_anchors():
+    anchors = read_anchors(asset_path(YOLOV2_ANCHORS))
+    assert anchors.shape == (5, 2) and anchors.dtype == np.float32
+    np.testing.assert_allclose(anchors[0], [0.57273, 0.677385])
+    np.testing.assert_allclose(anchors[4], [9.77052, 9.16828])
+
+
+def test_anchor_formats():
+    np.testing.assert_allclose(parse_anchors("1 2\n3,4", "x"), [[1, 2], [3, 4]])
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "no anchors"), ("1, 2, 3", "odd number of anchor values"),
+     ("1, two", "anchor value 'two' is not a number"), ("1, -2", "positive")],
+)
+def test_malformed_anchors(tmp_path, text, message):
+    path = tmp_path / "anchors.txt"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=message) as info:
+        read_anchors(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "no class names"), ("cat\n\ndog\n", r":2: blank class name"),
+     ("cat\ndog\ncat\n", r":3: duplicate class name 'cat'")],
+)
+def test_malformed_classes(tmp_path, text, message):
+    path = tmp_path / "classes.txt"
+    path.write_text(text)
+    with pytest.raises(FormatError, match=message):
+        read_classes(path)
+
+
+def test_missing_and_binary_files(tmp_path):
+    with pytest.raises(FormatError, match="file not found"):
+        read_classes(tmp_path / "none.txt")
+    binary = tmp_path / "bin.txt"
+    binary.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(FormatError, match="not UTF-8"):
+        read_anchors(binary)

@@ -1,0 +1,36 @@
+"""The ``yad2k-style`` command, run in-process through its ``main``."""
+
+from yad2k_style import cli
+from yad2k_style.summary import reference_table_path
+
+
+def test_summary_yolov2_matches_course_table(capsys):
+    assert cli.main(["summary", "yolov2"]) == 0
+    out = capsys.readouterr().out
+    assert "conv2d_23 (Conv2D)" in out
+    assert out.rstrip().endswith("matches the course table: 75/75 layers, 50,983,561 params")
+
+
+def test_summary_reports_altered_reference(tmp_path, capsys):
+    text = reference_table_path().read_text().replace(
+        "conv2d_22\tConv2D\t(None, 19, 19, 1024)\t11796480",
+        "conv2d_22\tConv2D\t(None, 19, 19, 512)\t11796480")
+    altered = tmp_path / "altered.tsv"
+    altered.write_text(text)
+    assert cli.main(["summary", "yolov2", "--reference", str(altered)]) == 1
+    out = capsys.readouterr().out
+    assert "layer conv2d_22: output_shape is (None, 19, 19, 1024), table has (None, 19, 19, 512)" in out
+    assert "matches" not in out
+
+
+def test_summary_without_reference(capsys):
+    assert cli.main(["summary", "yolov2-tiny"]) == 0
+    assert "yolov2-tiny: 32 layers, 11,237,145 params" in capsys.readouterr().out
+
+
+def test_bad_reference_file_is_one_line_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("conv2d_1\tConv2D\n")
+    assert cli.main(["summary", "yolov2", "--reference", str(bad)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"yad2k-style: error: {bad}:1: expected 5 tab-separated fields, found 2"]

@@ -1,0 +1,5 @@
+import sys
+
+from yad2k_style.cli import main
+
+sys.exit(main())

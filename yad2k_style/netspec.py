@@ -1,0 +1,225 @@
+"""Networks as data: one small spec per Darknet section, and one builder that turns specs into Keras.
+
+The YOLOv2 builders (:mod:`yad2k_style.yolo.model`) and the Darknet cfg parser
+(:mod:`yad2k_style.darknet`) produce the same spec lists, so the course's model and a converted
+Darknet model cannot drift apart. Layer names follow Keras 2's per-type counters (``conv2d_1``,
+``batch_normalization_1`` …) as in the course's model summary; every layer is named explicitly.
+"""
+
+from dataclasses import dataclass
+
+import keras
+
+from yad2k_style.layers import darknet_reorg, pad_for_max_pool, space_to_depth, space_to_depth_x2
+
+LEAKY_SLOPE = 0.1  # Darknet's leaky ReLU slope (Keras 3's default is 0.3)
+KERAS_BN_EPSILON = 1e-3  # Keras' default, used by the course's (YAD2K-converted) model
+ACTIVATIONS = ("leaky", "linear")
+REORG_ORDERS = ("darknet", "space_to_depth")
+
+
+@dataclass(frozen=True)
+class Convolutional:
+    """2-D convolution; ``padding`` is pixels on each side (Darknet's ``pad=1`` means ``size // 2``).
+
+    With ``batch_normalize`` the convolution has no bias (the batch norm's beta takes its place).
+    """
+
+    filters: int
+    size: int = 1
+    stride: int = 1
+    padding: int = 0
+    batch_normalize: bool = False
+    activation: str = "linear"
+
+
+@dataclass(frozen=True)
+class MaxPool:
+    """Max-pool with Darknet's padding: ``padding`` pixels in all (default ``size - 1``), of which
+    ``padding // 2`` go before; output size ``(n + padding - size) // stride + 1``."""
+
+    size: int = 2
+    stride: int = 2
+    padding: int | None = None
+
+    @property
+    def total_padding(self):
+        return self.size - 1 if self.padding is None else self.padding
+
+
+@dataclass(frozen=True)
+class Route:
+    """Concatenate earlier layers' outputs along channels (one layer: pass it through).
+
+    Indices are Darknet's: negative relative to this layer, or absolute from 0.
+    """
+
+    layers: tuple
+
+
+@dataclass(frozen=True)
+class Reorg:
+    """Space-to-depth by ``stride``: Darknet's own ordering or ``tf.nn.space_to_depth``'s."""
+
+    stride: int = 2
+    order: str = "darknet"
+
+
+@dataclass(frozen=True)
+class AvgPool:
+    """Global average pool over height and width → (batch, channels)."""
+
+
+@dataclass(frozen=True)
+class Softmax:
+    """Softmax over the last axis."""
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """Add the output of layer ``source`` (Darknet index) to the previous layer's (linear only)."""
+
+    source: int
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Dropout (identity at inference)."""
+
+    probability: float = 0.5
+
+
+@dataclass(frozen=True)
+class Region:
+    """YOLOv2's detection layer: decoding parameters, no computation in the Keras graph.
+
+    ``anchors`` are ``(w, h)`` pairs in grid-cell units, flattened.
+    """
+
+    anchors: tuple
+    classes: int
+    num: int
+    coords: int = 4
+    softmax: bool = True
+
+
+def conv_bn_leaky(filters, size):
+    """Darknet's workhorse: bias-free 'same' conv + batch norm + leaky ReLU (slope 0.1)."""
+    return Convolutional(filters, size, padding=size // 2, batch_normalize=True, activation="leaky")
+
+
+class Namer:
+    """Keras 2-style layer names with one counter per layer type: ``conv2d_1``, ``conv2d_2`` …"""
+
+    def __init__(self):
+        self._counts = {}
+
+    def __call__(self, prefix, first_plain=False):
+        """Next name for ``prefix``; with ``first_plain`` the first one carries no number."""
+        count = self._counts.get(prefix, 0) + 1
+        self._counts[prefix] = count
+        if first_plain:
+            return prefix if count == 1 else f"{prefix}_{count}"
+        return f"{prefix}_{count}"
+
+
+def resolve_index(index, position):
+    """Absolute layer index for a Darknet reference ``index`` made at layer ``position``."""
+    absolute = position + index if index < 0 else index
+    if not 0 <= absolute < position:
+        raise ValueError(f"layer {position} refers to layer {index}, which is not an earlier layer")
+    return absolute
+
+
+def build_layers(specs, inputs, namer=None, bn_epsilon=KERAS_BN_EPSILON):
+    """Apply ``specs`` in order to ``inputs``; returns each spec's output tensor (Darknet indexing)."""
+    namer = namer or Namer()
+    outputs = []
+    x = inputs
+    for position, spec in enumerate(specs):
+        if isinstance(spec, Route):
+            sources = [outputs[resolve_index(i, position)] for i in spec.layers]
+            x = sources[0] if len(sources) == 1 else keras.layers.Concatenate(
+                axis=-1, name=namer("concatenate"))(sources)
+        elif isinstance(spec, Shortcut):
+            x = keras.layers.Add(name=namer("add"))([outputs[resolve_index(spec.source, position)], x])
+        else:
+            x = _apply(spec, x, namer, bn_epsilon)
+        outputs.append(x)
+    return outputs
+
+
+def _apply(spec, x, namer, bn_epsilon):
+    if isinstance(spec, Convolutional):
+        return _convolutional(spec, x, namer, bn_epsilon)
+    if isinstance(spec, MaxPool):
+        return _max_pool(spec, x, namer)
+    if isinstance(spec, Reorg):
+        if spec.order == "space_to_depth" and spec.stride == 2:
+            return keras.layers.Lambda(space_to_depth_x2, name=namer("space_to_depth_x2", True))(x)
+        if spec.order == "space_to_depth":
+            return keras.layers.Lambda(
+                space_to_depth, arguments={"block_size": spec.stride},
+                name=namer("space_to_depth", True))(x)
+        return keras.layers.Lambda(
+            darknet_reorg, arguments={"stride": spec.stride}, name=namer("reorg", True))(x)
+    if isinstance(spec, AvgPool):
+        return keras.layers.GlobalAveragePooling2D(name=namer("global_average_pooling2d"))(x)
+    if isinstance(spec, Softmax):
+        return keras.layers.Softmax(name=namer("softmax"))(x)
+    if isinstance(spec, (Dropout, Region)):
+        return x
+    raise TypeError(f"no Keras builder for spec {spec!r}")
+
+
+def _convolutional(spec, x, namer, bn_epsilon):
+    if spec.activation not in ACTIVATIONS:
+        raise ValueError(f"unsupported activation {spec.activation!r}; expected one of {ACTIVATIONS}")
+    padding = _padding_mode(x.shape, spec.size, spec.stride, (spec.padding, spec.padding))
+    if padding == "pad":
+        x = keras.layers.ZeroPadding2D(spec.padding, name=namer("zero_padding2d"))(x)
+        padding = "valid"
+    x = keras.layers.Conv2D(
+        spec.filters, spec.size, strides=spec.stride, padding=padding,
+        use_bias=not spec.batch_normalize, name=namer("conv2d"))(x)
+    if spec.batch_normalize:
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer("batch_normalization"))(x)
+    if spec.activation == "leaky":
+        x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=namer("leaky_re_lu"))(x)
+    return x
+
+
+def _max_pool(spec, x, namer):
+    before = spec.total_padding // 2
+    after = spec.total_padding - before
+    padding = _padding_mode(x.shape, spec.size, spec.stride, (before, after))
+    if padding == "pad":
+        x = keras.layers.Lambda(
+            pad_for_max_pool, arguments={"pads": (before, after, before, after)},
+            name=namer("max_pool_padding"))(x)
+        padding = "valid"
+    return keras.layers.MaxPooling2D(
+        spec.size, strides=spec.stride, padding=padding, name=namer("max_pooling2d"))(x)
+
+
+def _padding_mode(shape, size, stride, pads):
+    """'valid', 'same' or 'pad' (explicit padding needed) for Darknet's ``pads = (before, after)``.
+
+    TensorFlow's 'same' pads ``total // 2`` before and the rest after; it is used only where that is
+    exactly Darknet's padding, so the layer table stays the course's.
+    """
+    if pads == (0, 0):
+        return "valid"
+    for n in shape[1:3]:
+        out = (n + sum(pads) - size) // stride + 1
+        same_total = max((-(-n // stride) - 1) * stride + size - n, 0)
+        if out != -(-n // stride) or same_total // 2 != pads[0]:
+            return "pad"
+    return "same"
+
+
+def build_model(specs, input_shape, name, bn_epsilon=KERAS_BN_EPSILON):
+    """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1``."""
+    inputs = keras.Input(shape=tuple(input_shape), name="input_1")
+    outputs = build_layers(specs, inputs, bn_epsilon=bn_epsilon)
+    return keras.Model(inputs, outputs[-1], name=name)
