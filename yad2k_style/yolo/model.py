@@ -6,6 +6,8 @@ output grid is ``(height / 32, width / 32)`` with ``num_anchors * (5 + num_class
 """
 
 
+import inspect
+
 from yad2k_style.netspec import (
     AvgPool,
     Convolutional,
@@ -66,9 +68,15 @@ def yolov2_tiny_voc_specs(num_anchors=5, num_classes=20):
                              detector_conv(num_anchors, num_classes))
 
 
-def _tiny_stages():
+def yolov2_shapes_specs(num_anchors=5, num_classes=3):
+    """The embedded detector of synthetic shapes: five tiny stages to stride 32, then 3×3×256."""
+    return _tiny_stages(5) + (conv_bn_leaky(256, 3), detector_conv(num_anchors, num_classes))
+
+
+def _tiny_stages(count=6):
+    """``count`` 3×3 conv + 2×2 max-pool stages from 16 filters, doubling; the sixth pool has stride 1."""
     stages = ()
-    for index, filters in enumerate((16, 32, 64, 128, 256, 512)):
+    for index, filters in enumerate((16, 32, 64, 128, 256, 512)[:count]):
         stride = 1 if index == 5 else 2
         stages += (conv_bn_leaky(filters, 3), MaxPool(2, stride))
     return stages
@@ -111,6 +119,11 @@ def yolov2_tiny_voc(input_shape=(416, 416, 3), num_anchors=5, num_classes=20):
     return _build(yolov2_tiny_voc_specs(num_anchors, num_classes), input_shape, "yolov2_tiny_voc")
 
 
+def yolov2_shapes(input_shape=(128, 128, 3), num_anchors=5, num_classes=3):
+    """The embedded default detector's architecture (synthetic shapes): 128×128 → 4×4×40."""
+    return _build(yolov2_shapes_specs(num_anchors, num_classes), input_shape, "yolov2_shapes")
+
+
 def darknet19(input_shape=(224, 224, 3), num_classes=1000):
     """Darknet-19 ImageNet classifier → class probabilities (batch, num_classes)."""
     return build_model(darknet19_specs(num_classes), input_shape, "darknet19")
@@ -122,13 +135,24 @@ MODELS = {
     "yolov2-voc": (yolo_v2, {"input_shape": (416, 416, 3), "num_classes": 20}),
     "yolov2-tiny": (yolov2_tiny, {}),
     "yolov2-tiny-voc": (yolov2_tiny_voc, {}),
+    "yolov2-shapes": (yolov2_shapes, {}),
     "darknet19": (darknet19, {}),
 }
 
 
-def create_model(name, **overrides):
-    """Build a registered model by name (see :data:`MODELS`); keyword overrides go to its builder."""
+def default_input_shape(name):
+    """The input shape a registered model is built with by default."""
+    builder, defaults = _registered(name)
+    return defaults.get("input_shape", inspect.signature(builder).parameters["input_shape"].default)
+
+
+def _registered(name):
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    builder, defaults = MODELS[name]
+    return MODELS[name]
+
+
+def create_model(name, **overrides):
+    """Build a registered model by name (see :data:`MODELS`); keyword overrides go to its builder."""
+    builder, defaults = _registered(name)
     return builder(**{**defaults, **overrides})

@@ -1,0 +1,118 @@
+"""Training: the `train` command end to end, resuming after a crash, and MirroredStrategy."""
+
+import csv
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from yad2k_style import cli
+from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
+from yad2k_style.yolo.model import yolov2_shapes
+from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
+from yad2k_style.yolo.train import train
+
+ANCHORS = np.array([[0.5, 0.5], [1.0, 1.2], [1.8, 1.5]], np.float32)
+
+
+def tiny_batches(count, fail_at=None):
+    """Random (images, y_true) batches for yolov2_shapes at 64×64; raises at batch ``fail_at``."""
+    rng = np.random.default_rng(0)
+    for index in range(count):
+        if index == fail_at:
+            raise RuntimeError("simulated crash")
+        y = np.zeros((2, 2, 2, 3, 6), np.float32)
+        y[:, 0, 1, 1] = [1, 0.5, 0.5, 0.1, -0.1, 2]
+        yield rng.uniform(size=(2, 64, 64, 3)).astype(np.float32), y
+
+
+def tiny_data(crash_in_epoch=None):
+    """Four batches per epoch; with ``crash_in_epoch`` (1-based) that epoch fails at its third batch."""
+    epochs = []
+
+    def generate():
+        epochs.append(None)
+        yield from tiny_batches(4, fail_at=2 if len(epochs) == crash_in_epoch else None)
+
+    spec = (tf.TensorSpec((2, 64, 64, 3), tf.float32), tf.TensorSpec((2, 2, 2, 3, 6), tf.float32))
+    return tf.data.Dataset.from_generator(generate, output_signature=spec)
+
+
+def build():
+    keras.utils.set_random_seed(0)
+    return yolov2_shapes((64, 64, 3), num_anchors=3, num_classes=3)
+
+
+def logged_epochs(out):
+    with open(out / "history.csv") as stream:
+        return [int(row["epoch"]) for row in csv.DictReader(stream)]
+
+
+def test_resumes_after_a_crash(tmp_path):
+    with pytest.raises(Exception, match="simulated crash"):
+        train(build, tiny_data(crash_in_epoch=2), ANCHORS, 3, tmp_path, epochs=3, verbose=0)
+    assert logged_epochs(tmp_path) == [0]
+    assert (tmp_path / "backup" / "stage2").exists()
+    model = train(build, tiny_data(), ANCHORS, 3, tmp_path, epochs=3, verbose=0)
+    assert logged_epochs(tmp_path) == [0, 1, 2]  # epoch 0 was not trained again
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == [
+        "epoch_001.weights.h5", "epoch_002.weights.h5", "epoch_003.weights.h5"]
+    assert not (tmp_path / "backup" / "stage2").exists()
+    assert model.output_shape == (None, 2, 2, 24)
+
+
+def test_train_command_end_to_end(tmp_path, capsys):
+    root = tmp_path / "data"
+    (root / "images").mkdir(parents=True)
+    samples = []
+    for index, s in enumerate(scenes(seed=5, count=8)):
+        path = root / "images" / f"{index}.png"
+        s.image.save(path)
+        samples.append(Sample(path, 128, 128, s.boxes, s.classes))
+    write_yolo(LabelledDataset(samples, list(SHAPE_CLASSES)), root)
+    out = tmp_path / "run"
+    code = cli.main(["train", str(root), "--out", str(out), "--model", "yolov2-shapes", "--epochs", "2",
+                     "--freeze-body-epochs", "1", "--batch-size", "4", "--kmeans", "3"])
+    assert code == 0
+    assert "trained model" in capsys.readouterr().out
+    assert logged_epochs(out) == [0, 1]
+    with open(out / "history.csv") as stream:
+        row = next(csv.DictReader(stream))
+    assert {"loss", "xy", "wh", "objectness", "no_object", "class"} <= set(row)
+    assert (out / "stage1.weights.h5").exists() and (out / "final.weights.h5").exists()
+    assert any((out / "logs").rglob("events.out.tfevents.*"))
+    model = keras.saving.load_model(out / "final.keras", safe_mode=True)
+    assert model.output_shape == (None, 4, 4, 3 * 8)
+    assert (out / "classes.txt").read_text().split() == list(SHAPE_CLASSES)
+    assert len((out / "anchors.txt").read_text().split(",")) == 6
+
+
+MIRRORED_SCRIPT = textwrap.dedent("""
+    import numpy as np, tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
+    from yad2k_style.yolo.model import yolov2_shapes
+    from yad2k_style.yolo.train import select_strategy, train
+    strategy = select_strategy(["/cpu:0", "/cpu:1"])
+    images = np.random.default_rng(0).uniform(size=(8, 64, 64, 3)).astype("float32")
+    y = np.zeros((8, 2, 2, 3, 6), "float32"); y[:, 0, 1, 1] = [1, 0.5, 0.5, 0.1, -0.1, 2]
+    data = tf.data.Dataset.from_tensor_slices((images, y)).batch(4)
+    anchors = np.array([[0.5, 0.5], [1.0, 1.2], [1.8, 1.5]], "float32")
+    model = train(lambda: yolov2_shapes((64, 64, 3), num_anchors=3, num_classes=3), data, anchors, 3,
+                  OUT, epochs=2, strategy=strategy, verbose=0)
+    print("replicas", strategy.num_replicas_in_sync)
+    print("variables on", sorted({v.value.device.split("/")[-1] for v in model.weights[:1]}))
+""")
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    script = MIRRORED_SCRIPT.replace("OUT", repr(str(tmp_path)))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "replicas 2" in result.stdout
+    assert logged_epochs(tmp_path) == [0, 1]

@@ -1,0 +1,100 @@
+"""``tf.data`` training input: decode, augment images and boxes together, build targets, prefetch.
+
+Each element is ``(image, y_true)``: image float32 (H, W, 3) in [0, 1] at the model's input size,
+``y_true`` (H/32, W/32, A, 6) as :func:`yad2k_style.yolo.targets.pack_y_true` packs it. Augmentation
+(on by default) draws, per image and per epoch: a horizontal flip, a scale/translate jitter (a crop
+window up to ``jitter`` larger or smaller than the image, shifted; outside pixels grey), and colour
+jitter (brightness, contrast, saturation, hue). Boxes follow the image; a box less than 30 % visible
+after the crop is dropped.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from yad2k_style.yolo.targets import DOWNSAMPLE, assign_anchors, pack_y_true
+
+MIN_VISIBLE = 0.3
+
+
+def relative_corners(dataset, max_boxes):
+    """Padded arrays: boxes (N, max_boxes, 4) relative corners, classes (N, max_boxes), counts (N,)."""
+    count = len(dataset.samples)
+    boxes = np.zeros((count, max_boxes, 4), np.float32)
+    classes = np.zeros((count, max_boxes), np.int32)
+    counts = np.zeros((count,), np.int32)
+    for i, s in enumerate(dataset.samples):
+        n = min(len(s.boxes), max_boxes)
+        boxes[i, :n] = s.boxes[:n] / np.array([s.width, s.height, s.width, s.height], np.float32)
+        classes[i, :n] = s.classes[:n]
+        counts[i] = n
+    return boxes, classes, counts
+
+
+def training_pipeline(dataset, input_shape, anchors, batch_size, augment=True, shuffle=True,
+                      seed=0, jitter=0.2, max_boxes=100):
+    """A batched, prefetched ``tf.data.Dataset`` of ``(images, y_true)`` for ``model.fit``."""
+    height, width = input_shape[:2]
+    grid = (height // DOWNSAMPLE, width // DOWNSAMPLE)
+    anchors = np.asarray(anchors, np.float32)
+    boxes, classes, counts = relative_corners(dataset, max_boxes)
+    paths = [str(s.image_path) for s in dataset.samples]
+    data = tf.data.Dataset.from_tensor_slices((paths, boxes, classes, counts))
+    if shuffle:
+        data = data.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+    data = tf.data.Dataset.zip((data, seeds))
+
+    def load(element, pair):
+        path, box, label, count = element
+        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
+        image = tf.image.convert_image_dtype(image, tf.float32)
+        box, label = box[:count], label[:count]
+        if augment:
+            image, box, label = augment_example(image, box, label, (height, width), pair, jitter)
+        else:
+            image = tf.image.resize(image, (height, width))
+        y_true = tf.numpy_function(
+            lambda b, c: _targets(b, c, anchors, grid), [box, label], tf.float32)
+        y_true.set_shape((*grid, len(anchors), 6))
+        image.set_shape((height, width, 3))
+        return image, y_true
+
+    return (data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def _targets(boxes, classes, anchors, grid):
+    xywh = np.concatenate([(boxes[:, 0:2] + boxes[:, 2:4]) / 2, boxes[:, 2:4] - boxes[:, 0:2],
+                           classes[:, None].astype(np.float32)], axis=1)
+    assignment = assign_anchors(xywh, anchors, grid)
+    return pack_y_true(assignment.detectors_mask, assignment.matching_true_boxes)
+
+
+def augment_example(image, boxes, classes, size, seed, jitter=0.2):
+    """Random flip, scale/translate and colour jitter of one image (H, W, 3) in [0, 1] with its
+    relative corner boxes (N, 4); ``seed`` is a stateless seed (2,). Returns the image resized to
+    ``size = (height, width)``, the surviving boxes and their classes."""
+    seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 8)
+    if tf.random.stateless_uniform((), seeds[0]) < 0.5:
+        image = tf.image.flip_left_right(image)
+        boxes = tf.stack([1 - boxes[:, 2], boxes[:, 1], 1 - boxes[:, 0], boxes[:, 3]], axis=1)
+    scale = tf.random.stateless_uniform((2,), seeds[1], 1 - jitter, 1 + jitter)
+    offset = tf.random.stateless_uniform((2,), seeds[2]) * (1 - scale)  # window inside or around
+    window = tf.concat([offset, offset + scale], axis=0)  # (y0, x0, y1, x1)
+    image = tf.image.crop_and_resize(image[None], window[None], [0], size, extrapolation_value=0.5)[0]
+    origin = tf.stack([window[1], window[0], window[1], window[0]])
+    extent = tf.stack([scale[1], scale[0], scale[1], scale[0]])
+    moved = (boxes - origin) / extent
+    clipped = tf.clip_by_value(moved, 0.0, 1.0)
+    keep = _area(clipped) >= MIN_VISIBLE * _area(moved)
+    keep &= (clipped[:, 2] > clipped[:, 0]) & (clipped[:, 3] > clipped[:, 1])
+    image = tf.image.stateless_random_brightness(image, 0.1, seeds[3])
+    image = tf.image.stateless_random_contrast(image, 0.8, 1.2, seeds[4])
+    image = tf.image.stateless_random_saturation(image, 0.8, 1.2, seeds[5])
+    image = tf.image.stateless_random_hue(image, 0.03, seeds[6])
+    return (tf.clip_by_value(image, 0.0, 1.0), tf.boolean_mask(clipped, keep),
+            tf.boolean_mask(classes, keep))
+
+
+def _area(boxes):
+    return tf.maximum(boxes[:, 2] - boxes[:, 0], 0.0) * tf.maximum(boxes[:, 3] - boxes[:, 1], 0.0)
