@@ -34,8 +34,8 @@ class Detections(NamedTuple):
 class Detector:
     """Runs a YOLOv2 Keras model on images and returns detections in the images' own pixels.
 
-    ``model``: a Keras model from a uint8-derived float input (batch, H, W, 3) in [0, 1] to raw
-    YOLO features (batch, H/32, W/32, A·(5 + C)); H and W are read from ``model.input_shape``.
+    ``model``: a Keras model from float32 images (batch, H, W, 3) in [0, 1] to raw YOLO features
+    (batch, H/32, W/32, A·(5 + C)); H and W are read from ``model.input_shape``.
     ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. ``letterbox=False`` stretches each
     image to H×W (the course's bicubic resize); ``letterbox=True`` is Darknet's: keep the aspect
     ratio, centre, pad with 0.5 grey. ``per_class_nms=True`` suppresses overlaps only within a class;
