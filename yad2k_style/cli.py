@@ -5,12 +5,18 @@ with code 2; no traceback.
 """
 
 import argparse
+import json
 import os
 import shutil
 import sys
+from pathlib import Path
+
+from yad2k_style.errors import FormatError, YadError
 
 PROG = "yad2k-style"
 SUMMARY_WIDTH = 130  # room for the "Connected to" column
+PROGRESS_AFTER = 3  # `detect` shows a progress bar for more images than this
+CLEAR_LINE = "\r\x1b[2K"  # erases the progress bar so that a line can be printed above it
 
 
 def _summary(args):
@@ -69,6 +75,84 @@ def _train(args):
     print(f"trained model: {args.out}/final.keras (anchors.txt, classes.txt beside it)")
     return 0
 
+def _detect(args):
+    from keras.utils import Progbar
+
+    from yad2k_style import assets
+    from yad2k_style.boxes import draw_boxes
+    from yad2k_style.images import atomic_write, list_images, save_image
+
+    _check_detect_options(args)
+    paths = list_images(args.paths)
+    out_paths = _annotated_paths(paths, Path(args.out)) if args.out else None
+    if args.json and not Path(args.json).parent.is_dir():
+        raise YadError(f"{args.json}: directory {Path(args.json).parent} does not exist")
+    class_names = assets.read_classes(args.classes or assets.asset_path(assets.COCO_CLASSES))
+    anchors = assets.read_anchors(args.anchors or assets.asset_path(assets.YOLOV2_ANCHORS))
+    detector = _detector(args, anchors, class_names)
+    bar = Progbar(len(paths), interval=0, unit_name="image") if len(paths) > PROGRESS_AFTER else None
+    records, failures = [], 0
+    results = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
+    for done, (path, result, image) in enumerate(results, start=1):
+        if bar is not None:
+            sys.stdout.write(CLEAR_LINE)
+        if isinstance(result, FormatError):
+            sys.stdout.flush()
+            print(f"{PROG}: error: {result}", file=sys.stderr)
+            failures += 1
+        else:
+            print(f"Found {len(result.boxes)} boxes for {path}")
+            records.extend({"file": path, "class": class_names[int(c)], "score": round(float(s), 6),
+                            "box": [round(float(v), 2) for v in box]}
+                           for box, s, c in zip(result.boxes, result.scores, result.classes, strict=True))
+            if out_paths is not None:
+                corners = result.boxes[:, [1, 0, 3, 2]]  # → the course's (y_min, x_min, y_max, x_max)
+                draw_boxes(image, corners, result.classes, class_names, result.scores)
+                save_image(image, out_paths[done - 1])
+        if bar is not None:
+            bar.update(done)
+    if args.json:
+        with atomic_write(args.json, "w", encoding="utf-8") as file:
+            json.dump(records, file, indent=1)
+            file.write("\n")
+    return 2 if failures else 0
+
+
+def _check_detect_options(args):
+    for option, value in (("--score-threshold", args.score_threshold),
+                          ("--iou-threshold", args.iou_threshold)):
+        if not 0 <= value <= 1:
+            raise YadError(f"{option} must be between 0 and 1, got {value}")
+    for option, value in (("--max-boxes", args.max_boxes), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise YadError(f"{option} must be at least 1, got {value}")
+
+
+def _annotated_paths(paths, out_dir):
+    """Where ``detect --out`` writes each annotated copy: same file name in ``out_dir`` (created)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets, seen = [], {}
+    for path in paths:
+        target = out_dir / path.name
+        if target.name in seen:
+            raise YadError(f"{path} and {seen[target.name]} would both be written to {target}")
+        if target.resolve() == path.resolve():
+            raise YadError(f"--out {out_dir} would overwrite the input {path}")
+        seen[target.name] = path
+        targets.append(target)
+    return targets
+
+
+def _detector(args, anchors, class_names):
+    """The detector for ``detect``: from ``--model FILE.keras`` (Darknet files arrive with the converter)."""
+    from yad2k_style.yolo.detector import Detector
+
+    if args.model is None:
+        raise YadError("no model given: pass --model FILE.keras")
+    return Detector.from_keras(
+        args.model, anchors, class_names, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
+        score_threshold=args.score_threshold, iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
+
 
 def build_parser():
     from yad2k_style.yolo.model import MODELS
@@ -113,13 +197,37 @@ def build_parser():
     train.add_argument("--devices", help="comma-separated devices for MirroredStrategy "
                        "(default: all GPUs when there are several)")
     train.set_defaults(run=_train)
+
+    detect = commands.add_parser(
+        "detect", help="detect objects in images; print \"Found N boxes for FILE\" per image",
+        description="Run YOLOv2 on image files and directories (their .jpg .jpeg .png .bmp .gif .webp "
+                    "files, not recursing). Unreadable images are reported and skipped; exit code 2.")
+    detect.add_argument("paths", nargs="+", metavar="PATH", help="image file or directory")
+    detect.add_argument("--model", metavar="FILE.keras", help="saved Keras YOLOv2 model")
+    detect.add_argument("--classes", metavar="FILE",
+                        help="class names, one per line (default: the packaged 80 COCO classes)")
+    detect.add_argument("--anchors", metavar="FILE",
+                        help="anchors as w, h pairs in grid cells (default: the course's five)")
+    detect.add_argument("--score-threshold", type=float, default=0.6,
+                        help="keep boxes whose confidence × class probability reaches this (default 0.6)")
+    detect.add_argument("--iou-threshold", type=float, default=0.5,
+                        help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
+    detect.add_argument("--max-boxes", type=int, default=10, help="at most this many boxes per image "
+                        "(default 10)")
+    detect.add_argument("--class-agnostic", action="store_true",
+                        help="the course's suppression across classes (default: within each class)")
+    detect.add_argument("--letterbox", action="store_true",
+                        help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
+    detect.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+    detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names")
+    detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
+                        "box [x_min, y_min, x_max, y_max] in pixels")
+    detect.set_defaults(run=_detect)
     return parser
 
 
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from yad2k_style.errors import YadError
-
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

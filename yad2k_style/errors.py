@@ -19,3 +19,9 @@ class FormatError(YadError):
         self.path = str(path)
         self.line = line
         self.problem = problem
+
+
+def first_line(exc):
+    """An exception's message cut to its first line (for one-line reports), or its type's name."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,161 @@
+"""Images: reading (EXIF orientation, modes → RGB, size guard), the course's preprocessing, resizing
+(plain or Darknet letterbox) and atomic writes.
+
+Sizes are written ``(height, width)`` unless a name says otherwise (PIL's ``image.size`` is
+``(width, height)``). Pixel data is uint8 RGB; the network sees float32 in [0, 1].
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from PIL import Image, ImageOps
+
+from yad2k_style.errors import FormatError, first_line
+
+#: Largest image accepted, in pixels (Pillow's own decompression-bomb limit).
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+#: File name extensions read from directories (compared in lower case).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+#: The uint8 value stored in letterbox padding; the detector replaces it by exactly 0.5 (Darknet's grey).
+LETTERBOX_FILL = 128
+BACKGROUND = (255, 255, 255)  # what transparent pixels become
+
+
+def read_image(path, max_pixels=MAX_PIXELS):
+    """Open an image file as an upright RGB PIL image.
+
+    EXIF orientation is applied (``ImageOps.exif_transpose``); grayscale, palette, CMYK … become RGB;
+    transparent pixels are composited onto white. Animated files give their first frame. Raises
+    :class:`FormatError` naming the file when it is not a readable image or has more than
+    ``max_pixels`` pixels.
+    """
+    try:
+        with Image.open(path) as opened:
+            if opened.width * opened.height > max_pixels:
+                raise FormatError(path, f"image too large: {opened.width}×{opened.height} pixels "
+                                        f"(limit {max_pixels:,})")
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except FormatError:
+        raise
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise FormatError(path, exc.strerror.lower()) from None
+    except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise FormatError(path, f"not a readable image ({first_line(exc)})") from None
+    return to_rgb(image)
+
+
+def to_rgb(image):
+    """A PIL image of any mode as RGB; transparent pixels are composited onto white."""
+    if image.mode == "P" and "transparency" in image.info:
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, BACKGROUND + (255,))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
+def resize_image(image, size):
+    """Bicubic resize of a PIL image to ``size = (height, width)`` (aspect ratio not kept)."""
+    height, width = size
+    return image.resize((width, height), Image.BICUBIC)
+
+
+def letterbox_geometry(image_sizes, model_size):
+    """Darknet's letterbox placement: scaled sizes and offsets of images inside the network input.
+
+    ``image_sizes``: int tensor (..., 2) of ``(height, width)``; ``model_size``: ``(height, width)``.
+    Returns int32 tensors ``(scaled, offset)``, each (..., 2) ``(height, width)`` / ``(top, left)``:
+    the image keeps its aspect ratio, fills the input along its limiting side, and is centred (offsets
+    rounded down), as in Darknet's ``letterbox_image``. Works eagerly and inside ``tf.function``.
+    """
+    sizes = tf.cast(image_sizes, tf.int64)
+    model = tf.constant(model_size, tf.int64)
+    # new_w = min(net_w, w * net_h // h) and new_h = min(net_h, h * net_w // w) is Darknet's choice
+    # between "width limits" and "height limits", written without branches.
+    scaled = tf.minimum(model, sizes * tf.reverse(model, [0]) // tf.reverse(sizes, [-1]))
+    offset = (model - scaled) // 2
+    return tf.cast(scaled, tf.int32), tf.cast(offset, tf.int32)
+
+
+def letterbox_image(image, size):
+    """Darknet's letterbox resize of a PIL image to ``size = (height, width)`` → uint8 array (h, w, 3).
+
+    Bicubic resize keeping the aspect ratio, centred on a canvas of :data:`LETTERBOX_FILL` (the
+    detector turns that padding into exactly 0.5 grey; see :func:`letterbox_geometry`).
+    """
+    scaled, offset = (t.numpy() for t in letterbox_geometry([image.height, image.width], size))
+    canvas = np.full(tuple(size) + (3,), LETTERBOX_FILL, dtype=np.uint8)
+    top, left = offset
+    canvas[top:top + scaled[0], left:left + scaled[1]] = np.asarray(resize_image(image, scaled))
+    return canvas
+
+
+def preprocess_image(img_path, model_image_size):
+    """The course's preprocessing: read, bicubic resize, scale to [0, 1], add a batch axis.
+
+    ``model_image_size`` is ``(height, width)`` (the course passes ``(608, 608)``). Returns
+    ``(image, image_data)``: the upright RGB PIL image at its original size, and float32
+    ``(1, height, width, 3)``.
+    """
+    image = read_image(img_path)
+    resized = resize_image(image, model_image_size)
+    image_data = np.asarray(resized, dtype=np.float32) / 255.0
+    return image, np.expand_dims(image_data, 0)
+
+
+def list_images(paths):
+    """Expand files and directories into a list of image files (as given, in order).
+
+    A directory contributes its files with an extension in :data:`IMAGE_EXTENSIONS` (any case),
+    sorted by name, not recursing into subdirectories. A file named explicitly is always taken.
+    Raises ``FileNotFoundError`` for a path that does not exist, :class:`FormatError` for a
+    directory without images.
+    """
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            images = sorted(p for p in path.iterdir()
+                            if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+            if not images:
+                raise FormatError(path, f"no images ({', '.join(IMAGE_EXTENSIONS)}) in this directory")
+            found.extend(images)
+        elif path.exists():
+            found.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return found
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", **open_args):
+    """Open a temporary file beside ``path`` for writing; on success it replaces ``path`` at once.
+
+    Readers never see a half-written file; on error the temporary file is removed and ``path`` is
+    left as it was. Use as ``with atomic_write(path, "w", encoding="utf-8") as file: …``.
+    """
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, mode, **open_args) as file:
+            yield file
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def save_image(image, path, quality=95):
+    """Write a PIL image atomically, in the format its file name's extension says."""
+    image_format = Image.registered_extensions().get(Path(path).suffix.lower())
+    if image_format is None:
+        raise FormatError(path, "unknown image file extension")
+    options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
+    with atomic_write(path) as file:
+        image.save(file, format=image_format, **options)

@@ -1,0 +1,209 @@
+"""The detector: model + anchors + class names + preprocessing + decoding + non-max suppression.
+
+The hot path is one ``tf.function`` (:meth:`Detector.detect_batch`) from a uint8 image batch at the
+network's input size and the original image sizes to padded detections in the original images'
+pixels. Preparing images (reading, resizing) happens outside it, in a ``tf.data`` pipeline for files.
+"""
+
+from pathlib import Path
+from typing import NamedTuple
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from yad2k_style import assets
+from yad2k_style.errors import FormatError, YadError, first_line
+from yad2k_style.images import letterbox_geometry, letterbox_image, read_image, resize_image, to_rgb
+from yad2k_style.yolo import postprocess
+from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
+
+
+class Detections(NamedTuple):
+    """One image's detections, best score first.
+
+    ``boxes``: float32 (K, 4) pixels of the original image, ``(x_min, y_min, x_max, y_max)``, clipped
+    to the image; ``scores``: float32 (K,) = confidence × class probability; ``classes``: int32 (K,).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+
+class Detector:
+    """Runs a YOLOv2 Keras model on images and returns detections in the images' own pixels.
+
+    ``model``: a Keras model from float32 images (batch, H, W, 3) in [0, 1] to raw YOLO features
+    (batch, H/32, W/32, A·(5 + C)); H and W are read from ``model.input_shape``.
+    ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. ``letterbox=False`` stretches each
+    image to H×W (the course's bicubic resize); ``letterbox=True`` is Darknet's: keep the aspect
+    ratio, centre, pad with 0.5 grey. ``per_class_nms=True`` suppresses overlaps only within a class;
+    ``False`` is the course's class-agnostic suppression. A box is kept when its score ≥
+    ``score_threshold``; at most ``max_boxes`` per image. Settings are fixed at construction (the
+    compiled path depends on them): make another ``Detector`` around the same model to change them.
+    """
+
+    def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True,
+                 score_threshold=.6, iou_threshold=.5, max_boxes=10):
+        self.model = model
+        self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
+        self.class_names = list(class_names)
+        self.input_size = _input_size(model)
+        _check_channels(model, len(self.anchors), len(self.class_names))
+        self._letterbox = bool(letterbox)
+        self._nms = postprocess.per_class_nms if per_class_nms else postprocess.class_agnostic_nms
+        self._score_threshold = float(score_threshold)
+        self._iou_threshold = float(iou_threshold)
+        self._max_boxes = int(max_boxes)
+        height, width = self.input_size
+        self.detect_batch = tf.function(self._detect_batch, input_signature=[
+            tf.TensorSpec([None, height, width, 3], tf.uint8, name="images"),
+            tf.TensorSpec([None, 2], tf.int32, name="image_sizes"),
+        ])
+
+    @classmethod
+    def from_keras(cls, path, anchors=None, class_names=None, **settings):
+        """A detector around a saved ``.keras`` model (loaded with ``safe_mode=True``: no bytecode).
+
+        ``anchors`` and ``class_names`` default to the course's five anchors and the 80 COCO classes
+        shipped in the package; ``settings`` are the constructor's keywords.
+        """
+        if not Path(path).is_file():
+            raise FormatError(path, "file not found")
+        try:
+            model = keras.saving.load_model(path, safe_mode=True)
+        except Exception as exc:  # Keras raises many types for a bad file; all mean "not loadable"
+            raise FormatError(path, f"not a loadable Keras model ({first_line(exc)})") from None
+        if anchors is None:
+            anchors = assets.read_anchors(assets.asset_path(assets.YOLOV2_ANCHORS))
+        if class_names is None:
+            class_names = assets.read_classes(assets.asset_path(assets.COCO_CLASSES))
+        try:
+            return cls(model, anchors, class_names, **settings)
+        except YadError as exc:
+            raise FormatError(path, str(exc)) from None
+
+    def prepare(self, image):
+        """An RGB PIL image of any size → uint8 array (H, W, 3) for :meth:`detect_batch`."""
+        if self._letterbox:
+            return letterbox_image(image, self.input_size)
+        return np.asarray(resize_image(image, self.input_size), dtype=np.uint8)
+
+    def model_inputs(self, images, image_sizes):
+        """The float32 batch the network sees: ``images / 255``, letterbox padding set to exactly 0.5.
+
+        ``images``: uint8 (B, H, W, 3) from :meth:`prepare`; ``image_sizes``: int (B, 2) original
+        ``(height, width)``.
+        """
+        inputs = tf.cast(images, tf.float32) / 255.0
+        if not self._letterbox:
+            return inputs
+        scaled, offset = letterbox_geometry(image_sizes, self.input_size)
+        height, width = self.input_size
+        rows, columns = tf.range(height)[None, :], tf.range(width)[None, :]
+        in_rows = (rows >= offset[:, :1]) & (rows < offset[:, :1] + scaled[:, :1])         # (B, H)
+        in_columns = (columns >= offset[:, 1:]) & (columns < offset[:, 1:] + scaled[:, 1:])  # (B, W)
+        content = in_rows[:, :, None, None] & in_columns[:, None, :, None]
+        return tf.where(content, inputs, 0.5)
+
+    def _detect_batch(self, images, image_sizes):
+        """uint8 (B, H, W, 3) and original sizes (B, 2) ``(height, width)`` → padded detections:
+        boxes (B, M, 4) pixels ``(x_min, y_min, x_max, y_max)``, scores (B, M), classes (B, M) int32,
+        valid (B,); M = ``max_boxes``, zeros after each image's ``valid`` entries."""
+        feats = tf.cast(self.model(self.model_inputs(images, image_sizes), training=False), tf.float32)
+        num_classes = len(self.class_names)
+        box_xy, box_wh, box_confidence, box_class_probs = yolo_head(feats, self.anchors, num_classes)
+        batch = tf.shape(images)[0]
+        boxes = tf.reshape(yolo_boxes_to_corners(box_xy, box_wh), [batch, -1, 4])
+        box_scores = tf.reshape(box_confidence * box_class_probs, [batch, -1, num_classes])
+        boxes, scores, classes, valid = self._nms(
+            boxes, box_scores, self._max_boxes, self._iou_threshold, self._score_threshold)
+        kept = tf.range(self._max_boxes)[None, :, None] < valid[:, None, None]
+        return tf.where(kept, self._to_image_pixels(boxes, image_sizes), 0.0), scores, classes, valid
+
+    def _to_image_pixels(self, boxes, image_sizes):
+        """Relative ``(y_min, x_min, y_max, x_max)`` (B, M, 4) → original pixels ``(x_min, y_min, x_max,
+        y_max)``, undoing the resize (and letterbox placement) exactly, clipped to the image."""
+        input_size = tf.constant(self.input_size, tf.float32)
+        sizes = tf.cast(image_sizes, tf.float32)
+        if self._letterbox:
+            geometry = letterbox_geometry(image_sizes, self.input_size)
+            scaled, offset = (tf.cast(t, tf.float32) for t in geometry)
+        else:
+            scaled, offset = tf.broadcast_to(input_size, tf.shape(sizes)), tf.zeros_like(sizes)
+        corners = tf.reshape(boxes, tf.concat([tf.shape(boxes)[:-1], [2, 2]], axis=0))  # (min, max) × (y, x)
+        pixels = (corners * input_size - offset[:, None, None]) * (sizes / scaled)[:, None, None]
+        pixels = tf.clip_by_value(pixels, 0.0, sizes[:, None, None])
+        return tf.reshape(tf.reverse(pixels, axis=[-1]), tf.shape(boxes))
+
+    def detect(self, images, batch_size=8):
+        """Detections for PIL images (any mode and size) → list of :class:`Detections`, one per image."""
+        results = []
+        for start in range(0, len(images), batch_size):
+            chunk = [to_rgb(image) for image in images[start:start + batch_size]]
+            batch = np.stack([self.prepare(image) for image in chunk])
+            sizes = np.array([(image.height, image.width) for image in chunk], dtype=np.int32)
+            results.extend(unpad(self.detect_batch(batch, sizes)))
+        return results
+
+    def detect_files(self, paths, batch_size=8, keep_images=False):
+        """Detect in image files, decoding and resizing in a ``tf.data`` pipeline beside the network.
+
+        Yields ``(path, result, image)`` per path in order: ``result`` is :class:`Detections`, or the
+        :class:`FormatError` that made the file unreadable; ``image`` is the upright RGB PIL image
+        when ``keep_images`` (for drawing), else None. The pipeline reads ahead a few batches.
+        """
+        paths = [str(path) for path in paths]
+        loaded = {}  # index → PIL image or FormatError, filled by the pipeline's threads
+
+        def load(index):
+            index = int(index)
+            try:
+                image = read_image(paths[index])
+            except FormatError as exc:
+                loaded[index] = exc
+                return np.zeros(self.input_size + (3,), np.uint8), np.array(self.input_size, np.int32)
+            loaded[index] = image if keep_images else None
+            return self.prepare(image), np.array([image.height, image.width], np.int32)
+
+        def load_tensor(index):
+            image, size = tf.py_function(load, [index], [tf.uint8, tf.int32])
+            image.set_shape(self.input_size + (3,))
+            size.set_shape([2])
+            return index, image, size
+
+        dataset = (tf.data.Dataset.range(len(paths))
+                   .map(load_tensor, num_parallel_calls=tf.data.AUTOTUNE)
+                   .batch(batch_size)
+                   .prefetch(tf.data.AUTOTUNE))
+        for indices, images, sizes in dataset:
+            batch_detections = unpad(self.detect_batch(images, sizes))
+            for index, detections in zip(indices.numpy(), batch_detections, strict=True):
+                result = loaded.pop(int(index))
+                if isinstance(result, FormatError):
+                    yield paths[index], result, None
+                else:
+                    yield paths[index], detections, result
+
+
+def unpad(outputs):
+    """Padded batch outputs of :meth:`Detector.detect_batch` → list of :class:`Detections`."""
+    boxes, scores, classes, valid = (np.asarray(t) for t in outputs)
+    return [Detections(boxes[i, :n], scores[i, :n], classes[i, :n]) for i, n in enumerate(valid)]
+
+
+def _input_size(model):
+    shape = model.input_shape
+    if not isinstance(shape, tuple) or len(shape) != 4 or shape[3] != 3 or None in shape[1:3]:
+        raise YadError(f"model {model.name!r}: input shape {shape}, expected (batch, height, width, 3) "
+                       "with fixed height and width")
+    return int(shape[1]), int(shape[2])
+
+
+def _check_channels(model, num_anchors, num_classes):
+    shape = model.output_shape
+    expected = num_anchors * (5 + num_classes)
+    if not isinstance(shape, tuple) or len(shape) != 4 or shape[3] != expected:
+        raise YadError(f"model {model.name!r} output shape {shape} does not fit {num_anchors} anchors × "
+                       f"(5 + {num_classes} classes) = {expected} channels per grid cell")

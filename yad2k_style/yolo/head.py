@@ -1,0 +1,47 @@
+"""Decoding YOLOv2's raw output into boxes relative to the image: ``yolo_head`` and corners.
+
+Relative coordinates run from 0 to 1 across the network input: x along its width, y along its height.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+
+def yolo_head(feats, anchors, num_classes):
+    """Decode the network's output ``feats`` (batch, H, W, A·(5 + C)).
+
+    ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. Returns four tensors of shape
+    (batch, H, W, A, ·): ``box_xy`` (2: centre x, y), ``box_wh`` (2: width, height), both relative to
+    the image, ``box_confidence`` (1: sigmoid objectness) and ``box_class_probs`` (C: softmax).
+    For the cell in row r, column c: ``x = (c + sigmoid(t_x)) / W``, ``y = (r + sigmoid(t_y)) / H``,
+    ``w = anchor_w · exp(t_w) / W``, ``h = anchor_h · exp(t_h) / H`` — right on non-square grids too.
+    """
+    feats = tf.convert_to_tensor(feats)
+    anchors = np.asarray(anchors, dtype=feats.dtype.as_numpy_dtype).reshape(-1, 2)
+    num_anchors = len(anchors)
+    channels = feats.shape[-1]
+    if channels is not None and channels != num_anchors * (5 + num_classes):
+        raise ValueError(f"yolo_head: {channels} output channels, expected {num_anchors} anchors × "
+                         f"(5 + {num_classes} classes) = {num_anchors * (5 + num_classes)}")
+    shape = tf.shape(feats)
+    height, width = shape[1], shape[2]
+    feats = tf.reshape(feats, [-1, height, width, num_anchors, 5 + num_classes])
+    columns, rows = tf.meshgrid(tf.range(width), tf.range(height))  # each (H, W)
+    cell_offset = tf.cast(tf.stack([columns, rows], axis=-1), feats.dtype)[None, :, :, None, :]
+    grid_wh = tf.cast(tf.stack([width, height]), feats.dtype)
+    box_xy = (tf.sigmoid(feats[..., :2]) + cell_offset) / grid_wh
+    box_wh = tf.exp(feats[..., 2:4]) * anchors / grid_wh
+    box_confidence = tf.sigmoid(feats[..., 4:5])
+    box_class_probs = tf.nn.softmax(feats[..., 5:])
+    return box_xy, box_wh, box_confidence, box_class_probs
+
+
+def yolo_boxes_to_corners(box_xy, box_wh):
+    """Centres and sizes (..., 2) ``(x, y)`` / ``(w, h)`` → corners (..., 4) ``(y_min, x_min, y_max, x_max)``.
+
+    The course's order, the one ``tf.image.non_max_suppression`` takes; units are kept.
+    """
+    box_mins = box_xy - box_wh / 2.0
+    box_maxes = box_xy + box_wh / 2.0
+    return tf.concat([box_mins[..., 1:2], box_mins[..., 0:1], box_maxes[..., 1:2], box_maxes[..., 0:1]],
+                     axis=-1)
