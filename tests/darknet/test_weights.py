@@ -5,7 +5,13 @@ import pytest
 
 from yad2k_style.darknet import Header, parse_cfg_text, read_weights, write_weights
 from yad2k_style.darknet.synthetic import random_convs
-from yad2k_style.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError, YadWarning
+from yad2k_style.errors import (
+    FormatError,
+    NotDarknetWeightsError,
+    WeightsCountError,
+    WeightsMismatchError,
+    YadWarning,
+)
 
 SMALL_CFG = """[net]
 width=16
@@ -101,3 +107,8 @@ def test_not_darknet_header(tmp_path, content, problem):
     with pytest.raises(NotDarknetWeightsError) as caught:
         read_weights(path, parse_cfg_text(SMALL_CFG, "small.cfg"))
     assert str(caught.value) == f"{path}: {problem}"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FormatError, match=r"nothing.weights: file not found"):
+        read_weights(tmp_path / "nothing.weights", parse_cfg_text(SMALL_CFG, "small.cfg"))

@@ -15,6 +15,7 @@ import keras
 import numpy as np
 
 from yad2k_style.errors import (
+    FormatError,
     NotDarknetWeightsError,
     WeightsCountError,
     WeightsMismatchError,
@@ -126,15 +127,17 @@ def read_weights(path, cfg, allow_extra=False, progress=False):
     are misaligned: the file belongs to another cfg) → :class:`WeightsMismatchError`. With
     ``progress`` a ``keras.utils.Progbar`` counts the floats read.
     """
-    layouts = conv_layouts(cfg)
-    needed = sum(conv_float_count(spec, channels) for _, spec, channels in layouts)
-    file_size = os.path.getsize(path)
+    needed = float_count(cfg)
+    try:
+        file_size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise FormatError(path, "file not found") from None
     with open(path, "rb") as file:
         header = read_header(file, path, file_size)
         available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
         bar = keras.utils.Progbar(needed, unit_name="float") if progress else None
         convs, offset = [], 0
-        for index, spec, channels in layouts:
+        for index, spec, channels in conv_layouts(cfg):
             count = conv_float_count(spec, channels)
             floats = np.fromfile(file, FLOAT, min(count, available - offset))
             _check_variances(floats, spec, path, cfg.where(index))
