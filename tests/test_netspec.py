@@ -4,7 +4,16 @@ import keras
 import numpy as np
 import pytest
 
-from yad2k_style.netspec import Convolutional, MaxPool, Route, build_layers, build_model
+from yad2k_style.netspec import (
+    Convolutional,
+    MaxPool,
+    Reorg,
+    Route,
+    build_layers,
+    build_model,
+    channel_counts,
+    conv_layer_names,
+)
 
 
 def darknet_maxpool_reference(x, size, stride, padding):
@@ -59,3 +68,14 @@ def test_route_indices_and_errors():
 def test_unknown_activation_is_rejected():
     with pytest.raises(ValueError, match="unsupported activation 'mish'"):
         build_model([Convolutional(1, 1, activation="mish")], (4, 4, 1), "bad")
+
+
+def test_model_keeps_specs_and_conv_names_follow_the_builder():
+    specs = (Convolutional(4, 3, padding=1, batch_normalize=True, activation="leaky"), MaxPool(),
+             Convolutional(6, 1), Route((1, -1)), Reorg(2, "space_to_depth"), Convolutional(3, 1))
+    model = build_model(specs, (8, 8, 2), "net")
+    assert model.specs == specs
+    names = conv_layer_names(specs)
+    assert names == [("conv2d_1", "batch_normalization_1"), ("conv2d_2", None), ("conv2d_3", None)]
+    assert [model.get_layer(conv).kernel.shape[2] for conv, _ in names] == [2, 4, 40]
+    assert channel_counts(specs, 2) == [4, 4, 6, 10, 40, 3]

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from yad2k_style.errors import FormatError, YadError
@@ -154,6 +155,27 @@ def _detector(args, anchors, class_names):
         score_threshold=args.score_threshold, iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
 
 
+def _convert(args):
+    from yad2k_style.darknet import convert
+
+    converted = convert(args.cfg, args.weights, args.out, args.classes, args.reorg, args.allow_extra,
+                        progress=True)
+    info, model = converted.info, converted.model
+    print(f"Read {info['floats_read']:,} of {info['floats_in_file']:,} floats "
+          f"from {info['source']['weights']}")
+    print(f"Wrote {args.out}: model {model.name!r}, {len(model.layers)} layers, "
+          f"{model.count_params():,} params, output {model.output_shape[1:]}")
+    return 0
+
+
+def _export(args):
+    from yad2k_style.darknet import export_darknet, load
+
+    export_darknet(load(args.model), args.cfg, args.weights)
+    print(f"Wrote {args.cfg} and {args.weights}")
+    return 0
+
+
 def build_parser():
     from yad2k_style.yolo.model import MODELS
 
@@ -223,14 +245,45 @@ def build_parser():
     detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
                         "box [x_min, y_min, x_max, y_max] in pixels")
     detect.set_defaults(run=_detect)
+
+    convert = commands.add_parser(
+        "convert", help="convert a Darknet cfg + weights into a Keras model directory")
+    convert.add_argument("cfg", help="Darknet .cfg file")
+    convert.add_argument("weights", help="Darknet .weights file")
+    convert.add_argument("out", help="output directory to create (model.weights.h5, model.cfg, model.json)")
+    convert.add_argument("--classes", help="class names, one per line (default: COCO's for 80 classes, "
+                         "VOC's for 20)")
+    convert.add_argument("--reorg", choices=("darknet", "space_to_depth"),
+                         help="order for every reorg layer: darknet (Darknet's own, the default for [reorg]) "
+                         "or space_to_depth (the course's/YAD2K's model)")
+    convert.add_argument("--allow-extra", action="store_true",
+                         help="accept floats left over at the end of the weights file (with a warning)")
+    convert.set_defaults(run=_convert)
+
+    export = commands.add_parser("export", help="write a converted model as Darknet cfg + weights")
+    export.add_argument("model", help="directory written by convert")
+    export.add_argument("cfg", help="Darknet .cfg file to write")
+    export.add_argument("weights", help="Darknet .weights file to write")
+    export.set_defaults(run=_export)
     return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from yad2k_style.errors import YadWarning
+
+    if issubclass(category, YadWarning):
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
     except (YadError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2

@@ -15,6 +15,8 @@ from yad2k_style.layers import darknet_reorg, pad_for_max_pool, space_to_depth, 
 LEAKY_SLOPE = 0.1  # Darknet's leaky ReLU slope (Keras 3's default is 0.3)
 KERAS_BN_EPSILON = 1e-3  # Keras' default, used by the course's (YAD2K-converted) model
 ACTIVATIONS = ("leaky", "linear")
+CONV_PREFIX = "conv2d"
+BATCH_NORM_PREFIX = "batch_normalization"
 REORG_ORDERS = ("darknet", "space_to_depth")
 
 
@@ -181,9 +183,9 @@ def _convolutional(spec, x, namer, bn_epsilon):
         padding = "valid"
     x = keras.layers.Conv2D(
         spec.filters, spec.size, strides=spec.stride, padding=padding,
-        use_bias=not spec.batch_normalize, name=namer("conv2d"))(x)
+        use_bias=not spec.batch_normalize, name=namer(CONV_PREFIX))(x)
     if spec.batch_normalize:
-        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer("batch_normalization"))(x)
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer(BATCH_NORM_PREFIX))(x)
     if spec.activation == "leaky":
         x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=namer("leaky_re_lu"))(x)
     return x
@@ -219,7 +221,36 @@ def _padding_mode(shape, size, stride, pads):
 
 
 def build_model(specs, input_shape, name, bn_epsilon=KERAS_BN_EPSILON):
-    """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1``."""
+    """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1``.
+
+    The model keeps its spec list as ``model.specs`` (a tuple), so it can be exported to Darknet
+    without reading the architecture back from Keras layers.
+    """
     inputs = keras.Input(shape=tuple(input_shape), name="input_1")
     outputs = build_layers(specs, inputs, bn_epsilon=bn_epsilon)
-    return keras.Model(inputs, outputs[-1], name=name)
+    model = keras.Model(inputs, outputs[-1], name=name)
+    model.specs = tuple(specs)
+    return model
+
+
+def conv_layer_names(specs):
+    """``(conv name, batch-norm name or None)`` for each :class:`Convolutional` in ``specs``, in order,
+    as :func:`build_layers` names them with a fresh :class:`Namer`."""
+    namer = Namer()
+    return [(namer(CONV_PREFIX), namer(BATCH_NORM_PREFIX) if spec.batch_normalize else None)
+            for spec in specs if isinstance(spec, Convolutional)]
+
+
+def channel_counts(specs, channels):
+    """Output channels of each spec (Darknet indexing) for an input with ``channels`` channels;
+    AvgPool and Softmax keep the channel count as the length of their 1-D output."""
+    counts = []
+    for position, spec in enumerate(specs):
+        if isinstance(spec, Convolutional):
+            channels = spec.filters
+        elif isinstance(spec, Route):
+            channels = sum(counts[resolve_index(i, position)] for i in spec.layers)
+        elif isinstance(spec, Reorg):
+            channels *= spec.stride * spec.stride
+        counts.append(channels)
+    return counts

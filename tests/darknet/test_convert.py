@@ -1,0 +1,148 @@
+"""Conversion to a model directory, ``load``, and the way back with ``export_darknet``."""
+
+import dataclasses
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from yad2k_style.assets import COCO_CLASSES, asset_path, read_classes
+from yad2k_style.darknet import (
+    Header,
+    Net,
+    build_keras,
+    convert,
+    darknet_to_keras,
+    export_darknet,
+    format_cfg,
+    load,
+    parse_cfg,
+    parse_cfg_text,
+    read_weights,
+)
+from yad2k_style.darknet.model import set_darknet_weights
+from yad2k_style.darknet.synthetic import random_convs
+from yad2k_style.errors import FormatError, YadError
+from yad2k_style.netspec import Convolutional, Reorg, build_model
+from yad2k_style.summary import compare_tables, model_table, read_table, reference_table_path
+from yad2k_style.yolo import yolo_v2
+
+
+def all_weights(model):
+    return [w for layer in model.layers for w in layer.get_weights()]
+
+
+def test_convert_writes_directory_and_load_rebuilds_model(darknet_files, tmp_path):
+    cfg_path, weights_path = darknet_files("yolov2-tiny", 96, Header(0, 1, 0, 9))
+    out = tmp_path / "tiny-model"
+    converted = convert(cfg_path, weights_path, out)
+    assert sorted(p.name for p in out.iterdir()) == ["model.cfg", "model.json", "model.weights.h5"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+    assert (out / "model.cfg").read_text() == cfg_path.read_text()
+    info = json.loads((out / "model.json").read_text())
+    assert info["source"] == {"cfg": "yolov2-tiny.cfg", "weights": "yolov2-tiny.weights"}
+    assert info["input_shape"] == [96, 96, 3] and info["reorg"] is None
+    assert info["floats_read"] == info["floats_in_file"] == 11_237_145
+    assert info["header"] == {"major": 0, "minor": 1, "revision": 0, "seen": 9}
+
+    loaded = load(out)
+    cfg = parse_cfg(cfg_path)
+    assert loaded.model.name == "yolov2_tiny"
+    assert loaded.header == Header(0, 1, 0, 9) and loaded.info == info
+    np.testing.assert_array_equal(loaded.anchors, np.reshape(cfg.region.anchors, (5, 2)).astype(np.float32))
+    assert loaded.class_names == read_classes(asset_path(COCO_CLASSES))
+    x = np.random.default_rng(1).uniform(size=(2, 96, 96, 3)).astype(np.float32)
+    want = darknet_to_keras(cfg, read_weights(weights_path, cfg))(x).numpy()
+    np.testing.assert_array_equal(loaded.model(x).numpy(), want)
+    np.testing.assert_array_equal(converted.model(x).numpy(), want)
+    assert load(out, input_shape=(160, 128, 3)).model.output_shape == (None, 5, 4, 425)
+
+
+def test_round_trip_is_bit_exact(darknet_files, tmp_path):
+    """Darknet → Keras → Darknet gives the same bytes; converting those again the same Keras weights."""
+    cfg_path, weights_path = darknet_files("yolov2", 64, Header(0, 2, 0, 123_456_789))
+    first = convert(cfg_path, weights_path, tmp_path / "first")
+    cfg_out, weights_out = tmp_path / "exported.cfg", tmp_path / "exported.weights"
+    export_darknet(load(tmp_path / "first"), cfg_out, weights_out)
+    assert weights_out.read_bytes() == weights_path.read_bytes()
+    assert parse_cfg(cfg_out).layers == parse_cfg(cfg_path).layers
+    second = convert(cfg_out, weights_out, tmp_path / "second")
+    for a, b in zip(all_weights(first.model), all_weights(second.model), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_space_to_depth_model_exports_as_reorg3d(darknet_files, tmp_path):
+    cfg_path, weights_path = darknet_files("yolov2", 64)
+    cfg = parse_cfg(cfg_path)
+    model = darknet_to_keras(cfg, read_weights(weights_path, cfg), reorg="space_to_depth")
+    assert "space_to_depth_x2" in [layer.name for layer in model.layers]
+    export_darknet(model, tmp_path / "course.cfg", tmp_path / "course.weights")
+    exported = parse_cfg(tmp_path / "course.cfg")
+    assert exported.sections[27] == "[reorg3d]" and exported.layers[27] == Reorg(2, "space_to_depth")
+    assert (tmp_path / "course.weights").read_bytes()[20:] == weights_path.read_bytes()[20:]
+
+
+def test_yolov2_cfg_layer_table():
+    """``--reorg space_to_depth`` gives the course's model layer for layer; Darknet's order differs only
+    in the passthrough layer."""
+    cfg = parse_cfg(asset_path("yolov2.cfg"))
+    reference = read_table(reference_table_path())
+    assert compare_tables(model_table(build_keras(cfg, "space_to_depth")), reference) == []
+    assert compare_tables(model_table(build_keras(cfg)), reference) == [
+        "missing layer space_to_depth_x2 (Lambda, (None, 19, 19, 256))",
+        "layer concatenate_1: inbound is reorg, leaky_re_lu_20, table has space_to_depth_x2, leaky_re_lu_20",
+        "extra layer reorg (Lambda, (None, 19, 19, 256))",
+    ]
+
+
+def test_export_converts_batch_norm_epsilon(tmp_path):
+    """The course's epsilon (1e-3) becomes Darknet's (1e-5) with variances shifted by the difference.
+
+    Small variances (0.005–0.05) make the epsilon matter: without the shift the output would move by
+    far more than rounding.
+    """
+    model = yolo_v2((64, 64, 3), reorg="darknet")
+    net = Net(64, 64, 3)
+    cfg = parse_cfg_text(format_cfg(net, model.specs), "course.cfg")
+    rng = np.random.default_rng(5)
+    convs = []
+    for conv in random_convs(cfg, seed=4):
+        if conv.scales is not None:
+            variance = rng.uniform(0.005, 0.05, conv.biases.shape).astype(np.float32)
+            conv = dataclasses.replace(conv, rolling_variance=variance,
+                                       scales=(conv.scales * np.sqrt(variance)).astype(np.float32))
+        convs.append(conv)
+    set_darknet_weights(model, convs)
+    export_darknet(model, tmp_path / "course.cfg", tmp_path / "course.weights")
+    exported = read_weights(tmp_path / "course.weights", cfg)
+    assert exported.header == Header(0, 2, 0, 0)
+    for got, want in zip(exported.convs, convs, strict=True):
+        np.testing.assert_array_equal(got.kernel, want.kernel)
+        if want.scales is not None:
+            np.testing.assert_allclose(got.rolling_variance, want.rolling_variance + 0.00099, rtol=1e-6)
+    x = np.random.default_rng(0).uniform(size=(1, 64, 64, 3)).astype(np.float32)
+    want = model(x).numpy()
+    scale = np.abs(want).max()
+    assert np.abs(darknet_to_keras(cfg, exported)(x).numpy() - want).max() <= 1e-5 * scale
+    unshifted = build_keras(cfg)
+    set_darknet_weights(unshifted, convs)
+    assert np.abs(unshifted(x).numpy() - want).max() > 1e-2 * scale
+
+
+def test_load_rejects_other_directories(tmp_path):
+    with pytest.raises(FormatError, match="model.json: not found: not a converted-model directory"):
+        load(tmp_path)
+    (tmp_path / "model.json").write_text('{"format": "something else"}')
+    with pytest.raises(FormatError, match="model.json: not a 'yad2k-style darknet conversion 1' file"):
+        load(tmp_path)
+
+
+def test_export_needs_specs_and_a_fixed_size(tmp_path):
+    plain = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 1)], name="plain")
+    with pytest.raises(YadError, match="model 'plain' has no spec list; build it with netspec.build_model"):
+        export_darknet(plain, tmp_path / "a.cfg", tmp_path / "a.weights")
+    free = build_model([Convolutional(2, 1)], (None, None, 3), "free")
+    with pytest.raises(YadError, match=r"input shape \(None, None, None, 3\); Darknet needs a fixed size"):
+        export_darknet(free, tmp_path / "a.cfg", tmp_path / "a.weights")
+    assert list(tmp_path.iterdir()) == []

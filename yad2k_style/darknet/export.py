@@ -1,0 +1,51 @@
+"""Keras → Darknet: write a ``.cfg`` and ``.weights`` pair that Darknet-compatible tools load."""
+
+import os
+from pathlib import Path
+
+from yad2k_style.darknet.cfg import Net, format_cfg
+from yad2k_style.darknet.convert import ConvertedModel
+from yad2k_style.darknet.model import darknet_convs
+from yad2k_style.darknet.weights import Header, write_weights
+from yad2k_style.errors import YadError
+from yad2k_style.netspec import Region
+
+
+def export_darknet(source, cfg_path, weights_path, region=None, header=None):
+    """Write ``source`` (a :class:`ConvertedModel`, or a Keras model built from specs, e.g. by
+    ``yolo_v2()``) as Darknet ``cfg_path`` + ``weights_path``.
+
+    The architecture is the model's spec list (``model.specs``); ``region`` (a
+    :class:`~yad2k_style.netspec.Region`) is appended when the specs have none. ``header`` defaults
+    to the converted model's source header, else version 0.2.0 with ``seen = 0``. Batch norms with
+    an epsilon other than Darknet's 1e-5 have their variances shifted to compute the same function.
+    Reorg layers in ``space_to_depth`` order are written as ``[reorg3d]``.
+    """
+    model = source.model if isinstance(source, ConvertedModel) else source
+    specs = getattr(model, "specs", None)
+    if specs is None:
+        raise YadError(f"model {model.name!r} has no spec list; build it with netspec.build_model")
+    if region is not None and not any(isinstance(spec, Region) for spec in specs):
+        specs = specs + (region,)
+    if header is None:
+        header = source.header if isinstance(source, ConvertedModel) else Header()
+    height, width, channels = model.input_shape[1:]
+    if None in (height, width, channels):
+        raise YadError(f"model {model.name!r} has input shape {model.input_shape}; "
+                       f"Darknet needs a fixed size")
+    convs = darknet_convs(model, specs)
+    _replace(cfg_path, lambda path: Path(path).write_text(
+        format_cfg(Net(width, height, channels), specs), encoding="utf-8"))
+    _replace(weights_path, lambda path: write_weights(path, header, convs))
+
+
+def _replace(path, write):
+    """Write ``path`` through ``write(temporary path)``, then rename: never a half-written file."""
+    temporary = f"{path}.partial"
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise

@@ -1,0 +1,90 @@
+"""Darknet weights ↔ Keras weights, layer by layer, and the Keras model of a parsed cfg.
+
+Batch norm: Darknet stores ``scales`` (gamma), ``biases`` (beta), ``rolling_mean`` and
+``rolling_variance``; they go into Keras' BatchNormalization unchanged, with ``epsilon = 1e-5``, so
+Keras computes ``gamma * (x - mean) / sqrt(var + 1e-5) + beta`` — Darknet's GPU formula
+(``normalize_kernel`` in ``blas_kernels.cu``) exactly; its CPU ``normalize_cpu`` divides by
+``sqrt(var) + 1e-6`` instead (a relative difference below 1e-5 for variances ≥ 1e-2). Keeping the
+statistics raw makes Darknet → Keras → Darknet bit-exact. Exporting a model with another epsilon
+(the course's 1e-3) shifts the variances by ``epsilon - 1e-5`` so Darknet computes the same function.
+"""
+
+import dataclasses
+
+import numpy as np
+
+from yad2k_style.darknet.weights import ConvWeights
+from yad2k_style.errors import FormatError, YadError
+from yad2k_style.netspec import Reorg, build_model, conv_layer_names
+
+DARKNET_BN_EPSILON = 1e-5
+
+
+def with_reorg(layers, order=None):
+    """``layers`` with every :class:`Reorg` set to ``order`` (``"darknet"`` or ``"space_to_depth"``);
+    ``None`` keeps each section's own (``[reorg]`` → darknet, ``[reorg3d]`` → space_to_depth)."""
+    if order is None:
+        return tuple(layers)
+    return tuple(dataclasses.replace(s, order=order) if isinstance(s, Reorg) else s for s in layers)
+
+
+def model_name(path):
+    """A Keras model name from a cfg file name: ``yolov2-tiny.cfg`` → ``yolov2_tiny``."""
+    stem = str(path).replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return "".join(c if c.isalnum() else "_" for c in stem) or "darknet"
+
+
+def build_keras(cfg, reorg=None, input_shape=None, name=None):
+    """The Keras model of ``cfg`` (weights uninitialised), with Darknet's batch-norm epsilon.
+
+    ``input_shape`` (height, width, channels) overrides the cfg's ``[net]`` size; ``name`` defaults
+    to the cfg file's (:func:`model_name`).
+    """
+    specs = with_reorg(cfg.layers, reorg)
+    try:
+        return build_model(specs, input_shape or cfg.net.input_shape, name or model_name(cfg.path),
+                           bn_epsilon=DARKNET_BN_EPSILON)
+    except ValueError as exc:
+        raise FormatError(cfg.path, f"cannot build the network: {exc}") from None
+
+
+def keras_arrays(conv):
+    """A :class:`ConvWeights` → (Conv2D weights, BatchNormalization weights or None).
+
+    Kernel (out, in, h, w) → (h, w, in, out); batch norm → ``[gamma, beta, moving_mean,
+    moving_variance]`` = ``[scales, biases, rolling_mean, rolling_variance]``.
+    """
+    kernel = conv.kernel.transpose(2, 3, 1, 0)
+    if conv.scales is None:
+        return [kernel, conv.biases], None
+    return [kernel], [conv.scales, conv.biases, conv.rolling_mean, conv.rolling_variance]
+
+
+def set_darknet_weights(model, convs):
+    """Load Darknet's per-conv arrays (cfg order) into a model built from specs (``model.specs``)."""
+    for (conv_name, norm_name), conv in zip(conv_layer_names(model.specs), convs, strict=True):
+        conv_weights, norm_weights = keras_arrays(conv)
+        model.get_layer(conv_name).set_weights(conv_weights)
+        if norm_name:
+            model.get_layer(norm_name).set_weights(norm_weights)
+
+
+def darknet_convs(model, specs):
+    """The model's convolutions as Darknet arrays (cfg order): the inverse of :func:`keras_arrays`,
+    with variances shifted by ``epsilon - 1e-5`` where a batch norm's epsilon is not Darknet's."""
+    convs = []
+    for conv_name, norm_name in conv_layer_names(specs):
+        conv_weights = model.get_layer(conv_name).get_weights()
+        kernel = conv_weights[0].transpose(3, 2, 0, 1)
+        if norm_name is None:
+            convs.append(ConvWeights(conv_weights[1], kernel))
+            continue
+        norm = model.get_layer(norm_name)
+        gamma, beta, mean, variance = norm.get_weights()
+        if norm.epsilon != DARKNET_BN_EPSILON:
+            variance = variance + np.float32(norm.epsilon - DARKNET_BN_EPSILON)
+            if np.any(variance < 0):
+                raise YadError(f"{norm_name}: epsilon {norm.epsilon} is below Darknet's "
+                               f"{DARKNET_BN_EPSILON} and variances too small to compensate")
+        convs.append(ConvWeights(beta, kernel, gamma, mean, variance))
+    return convs

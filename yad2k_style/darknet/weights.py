@@ -1,0 +1,192 @@
+"""Darknet's binary ``.weights`` format: header, then each convolutional layer's floats in cfg order.
+
+Header: int32 ``major, minor, revision``, then ``seen`` (images trained on) as int64 when
+``major * 10 + minor >= 2`` (both below 1000), else int32 — 20 or 16 bytes. Then per
+``[convolutional]``: ``biases[n]``; with ``batch_normalize`` also ``scales[n]``, ``rolling_mean[n]``,
+``rolling_variance[n]``; then ``weights[n * c * size * size]`` in (out, in, h, w) order. Float32,
+little-endian. Other layers have no weights.
+"""
+
+import os
+import warnings
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from yad2k_style.errors import (
+    FormatError,
+    NotDarknetWeightsError,
+    WeightsCountError,
+    WeightsMismatchError,
+    YadWarning,
+)
+from yad2k_style.netspec import Convolutional, channel_counts
+
+FLOAT = np.dtype("<f4")
+VERSION_LIMIT = 1000  # Darknet's own bound for major and minor; real files have 0.1 or 0.2
+
+
+@dataclass(frozen=True)
+class Header:
+    """The weights file's header; ``seen`` is stored as int64 when :attr:`wide_seen`."""
+
+    major: int = 0
+    minor: int = 2
+    revision: int = 0
+    seen: int = 0
+
+    @property
+    def wide_seen(self):
+        return self.major * 10 + self.minor >= 2 and self.major < 1000 and self.minor < 1000
+
+    @property
+    def size(self):
+        """Bytes: 20 with an int64 ``seen``, else 16."""
+        return 20 if self.wide_seen else 16
+
+    def to_bytes(self):
+        seen = np.array([self.seen], "<i8" if self.wide_seen else "<i4")
+        return np.array([self.major, self.minor, self.revision], "<i4").tobytes() + seen.tobytes()
+
+
+@dataclass(frozen=True)
+class ConvWeights:
+    """One convolutional layer's arrays as Darknet stores them (float32).
+
+    ``biases`` (n,) are the batch norm's beta when ``scales`` is not None; ``scales``,
+    ``rolling_mean``, ``rolling_variance`` (n,) are None without batch norm; ``kernel`` is
+    (out, in, h, w).
+    """
+
+    biases: np.ndarray
+    kernel: np.ndarray
+    scales: np.ndarray | None = None
+    rolling_mean: np.ndarray | None = None
+    rolling_variance: np.ndarray | None = None
+
+    def arrays(self):
+        """The arrays in file order."""
+        norm = () if self.scales is None else (self.scales, self.rolling_mean, self.rolling_variance)
+        return (self.biases, *norm, self.kernel)
+
+
+@dataclass(frozen=True)
+class DarknetWeights:
+    """A read weights file: its header, one :class:`ConvWeights` per convolutional layer (cfg order),
+    the floats read and the floats in the file."""
+
+    header: Header
+    convs: list
+    floats_read: int
+    floats_in_file: int
+
+
+def conv_layouts(cfg):
+    """``(layer index, Convolutional spec, input channels)`` for each convolutional layer of ``cfg``."""
+    counts = channel_counts(cfg.layers, cfg.net.channels)
+    return [(index, spec, counts[index - 1] if index else cfg.net.channels)
+            for index, spec in enumerate(cfg.layers) if isinstance(spec, Convolutional)]
+
+
+def conv_float_count(spec, in_channels):
+    """Floats a ``[convolutional]`` layer stores: biases (+ 3 batch-norm vectors) + the kernel."""
+    vectors = 4 if spec.batch_normalize else 1
+    return spec.filters * (vectors + in_channels * spec.size * spec.size)
+
+
+def float_count(cfg):
+    """Floats a weights file for ``cfg`` holds after its header."""
+    return sum(conv_float_count(spec, channels) for _, spec, channels in conv_layouts(cfg))
+
+
+def read_header(file, path, file_size):
+    """Read the header from the open binary ``file`` (``file_size`` bytes) → :class:`Header`."""
+    if file_size < 16:
+        raise NotDarknetWeightsError(
+            path, f"not a Darknet weights file: {file_size} bytes, shorter than the 16-byte header")
+    major, minor, revision = (int(v) for v in np.frombuffer(file.read(12), "<i4"))
+    if not all(0 <= v < VERSION_LIMIT for v in (major, minor, revision)):
+        raise NotDarknetWeightsError(
+            path, f"not a Darknet weights file: header version {major}.{minor}.{revision} "
+                  f"(Darknet's major, minor and revision are small non-negative numbers)")
+    wide = Header(major, minor, revision).wide_seen
+    if wide and file_size < 20:
+        raise NotDarknetWeightsError(
+            path, f"not a Darknet weights file: {file_size} bytes, shorter than the 20-byte header "
+                  f"of version {major}.{minor}")
+    seen = int(np.frombuffer(file.read(8 if wide else 4), "<i8" if wide else "<i4")[0])
+    return Header(major, minor, revision, seen)
+
+
+def read_weights(path, cfg, allow_extra=False, progress=False):
+    """Read ``path`` for the network ``cfg`` (:class:`~yad2k_style.darknet.cfg.DarknetCfg`).
+
+    Errors: fewer floats than ``cfg`` needs or (unless ``allow_extra``, then a :class:`YadWarning`)
+    more → :class:`WeightsCountError`; a batch norm's rolling variances negative or not finite (the floats
+    are misaligned: the file belongs to another cfg) → :class:`WeightsMismatchError`. With
+    ``progress`` a ``keras.utils.Progbar`` counts the floats read.
+    """
+    needed = float_count(cfg)
+    try:
+        file_size = os.path.getsize(path)
+    except FileNotFoundError:
+        raise FormatError(path, "file not found") from None
+    with open(path, "rb") as file:
+        header = read_header(file, path, file_size)
+        available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
+        bar = keras.utils.Progbar(needed, unit_name="float") if progress else None
+        convs, offset = [], 0
+        for index, spec, channels in conv_layouts(cfg):
+            count = conv_float_count(spec, channels)
+            floats = np.fromfile(file, FLOAT, min(count, available - offset))
+            _check_variances(floats, spec, path, cfg.where(index))
+            if floats.size < count:
+                raise WeightsCountError(
+                    path, f"truncated: {cfg.path} needs {needed:,} floats, the file has {available:,}; "
+                          f"they run out in {cfg.where(index)}, which needs {count:,} floats "
+                          f"from float {offset:,}")
+            convs.append(_split(floats, spec, channels))
+            offset += count
+            if bar:
+                bar.update(offset)
+    extra = available - needed
+    if extra or odd_bytes:
+        tail = f"{extra:,} floats" + (f" and {odd_bytes} bytes" if odd_bytes else "")
+        message = (f"{tail} left over after the {needed:,} that {cfg.path} needs "
+                   f"(is this the cfg these weights were trained with?)")
+        if not allow_extra:
+            raise WeightsCountError(path, f"{message}; --allow-extra accepts them")
+        warnings.warn(f"{path}: ignoring {message}", YadWarning, stacklevel=2)
+    return DarknetWeights(header, convs, needed, available)
+
+
+def _check_variances(floats, spec, path, where):
+    """Darknet's rolling variances are never negative: if the floats read as variances are, the file's
+    floats are misaligned with the cfg's layers."""
+    n = spec.filters
+    if not spec.batch_normalize or floats.size < 4 * n:
+        return
+    variance = floats[3 * n:4 * n]
+    if not np.all(np.isfinite(variance) & (variance >= 0)):
+        raise WeightsMismatchError(
+            path, f"the floats do not fit the cfg: {where} reads negative or non-finite batch-norm "
+                  f"variances, so the file was written for a different cfg")
+
+
+def _split(floats, spec, in_channels):
+    n = spec.filters
+    parts = np.split(floats, np.cumsum([n] * (4 if spec.batch_normalize else 1)))
+    kernel = parts[-1].reshape(n, in_channels, spec.size, spec.size)
+    if not spec.batch_normalize:
+        return ConvWeights(parts[0], kernel)
+    return ConvWeights(parts[0], kernel, parts[1], parts[2], parts[3])
+
+
+def write_weights(path, header, convs):
+    """Write a Darknet weights file: ``header`` then each :class:`ConvWeights`' arrays as float32."""
+    with open(path, "wb") as file:
+        file.write(header.to_bytes())
+        for conv in convs:
+            for array in conv.arrays():
+                np.ascontiguousarray(array, FLOAT).tofile(file)
