@@ -109,10 +109,17 @@ def test_detect_user_errors_are_one_line(setup, tiny_yolo_file, capsys, extra, m
     assert len(err) == 1 and err[0].startswith("yad2k-style: error: ") and err[0].endswith(message)
 
 
-def test_detect_without_model_or_images(tmp_path, capsys):
+def test_detect_source_errors(tmp_path, capsys):
     (tmp_path / "a.png").write_bytes(b"")
-    assert cli.main(["detect", str(tmp_path / "a.png")]) == 2
-    assert capsys.readouterr().err == "yad2k-style: error: no model given: pass --model FILE.keras\n"
+    assert cli.main(["detect", str(tmp_path / "a.png")]) == 2  # the embedded detector; an empty image
+    err = capsys.readouterr().err
+    assert err.startswith(f"yad2k-style: error: {tmp_path / 'a.png'}: ") and err.count("\n") == 1
     assert cli.main(["detect", str(tmp_path / "missing"), "--model", "m.keras"]) == 2
     missing = tmp_path / "missing"
     assert capsys.readouterr().err == f"yad2k-style: error: {missing}: no such file or directory\n"
+    assert cli.main(["detect", str(tmp_path / "a.png"), "--cfg", "x.cfg"]) == 2
+    assert capsys.readouterr().err == "yad2k-style: error: --cfg and --weights go together\n"
+    for model in ("m.keras", str(tmp_path)):  # a .keras file or a converted directory
+        assert cli.main(["detect", str(tmp_path / "a.png"), "--model", model, "--weights", "x.weights"]) == 2
+        err = capsys.readouterr().err
+        assert err == "yad2k-style: error: give either --model or --cfg with --weights, not both\n"

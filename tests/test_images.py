@@ -8,7 +8,6 @@ from PIL import Image
 from yad2k_style.errors import FormatError
 from yad2k_style.images import (
     LETTERBOX_FILL,
-    atomic_write,
     letterbox_geometry,
     letterbox_image,
     list_images,
@@ -124,19 +123,6 @@ def test_list_images_reads_directories_by_extension(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FormatError, match=r"empty: no images"):
         list_images([tmp_path / "empty"])
-
-
-def test_atomic_write_replaces_whole_file_or_nothing(tmp_path):
-    target = tmp_path / "out.json"
-    target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_write(target, "w") as file:
-        file.write("half")
-        raise RuntimeError("interrupted")
-    assert target.read_text() == "old"
-    with atomic_write(target, "w", encoding="utf-8") as file:
-        file.write("new")
-    assert target.read_text() == "new"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]   # no temporary files left
 
 
 def test_save_image_uses_extension_format(tmp_path):

@@ -18,6 +18,7 @@ PROG = "yad2k-style"
 SUMMARY_WIDTH = 130  # room for the "Connected to" column
 PROGRESS_AFTER = 3  # `detect` shows a progress bar for more images than this
 CLEAR_LINE = "\r\x1b[2K"  # erases the progress bar so that a line can be printed above it
+DEFAULT_SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
 
 
 def _summary(args):
@@ -76,24 +77,31 @@ def _train(args):
     print(f"trained model: {args.out}/final.keras (anchors.txt, classes.txt beside it)")
     return 0
 
+
 def _detect(args):
     from keras.utils import Progbar
 
-    from yad2k_style import assets
     from yad2k_style.boxes import draw_boxes
-    from yad2k_style.images import atomic_write, list_images, save_image
+    from yad2k_style.files import atomic_write
+    from yad2k_style.images import list_images, save_image
+    from yad2k_style.yolo.embedded import sample_scenes
 
     _check_detect_options(args)
-    paths = list_images(args.paths)
-    out_paths = _annotated_paths(paths, Path(args.out)) if args.out else None
+    samples = None if args.paths else sample_scenes()
+    paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
+    out_dir = args.out or (None if args.paths else DEFAULT_SAMPLE_OUT)
+    out_paths = _annotated_paths(paths, Path(out_dir)) if out_dir else None
     if args.json and not Path(args.json).parent.is_dir():
         raise YadError(f"{args.json}: directory {Path(args.json).parent} does not exist")
-    class_names = assets.read_classes(args.classes or assets.asset_path(assets.COCO_CLASSES))
-    anchors = assets.read_anchors(args.anchors or assets.asset_path(assets.YOLOV2_ANCHORS))
-    detector = _detector(args, anchors, class_names)
+    detector = _detector(args)
+    class_names = detector.class_names
+    if samples is None:
+        results = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
+    else:
+        images = [image for _, image in samples]
+        results = zip(paths, detector.detect(images, args.batch_size), images, strict=True)
     bar = Progbar(len(paths), interval=0, unit_name="image") if len(paths) > PROGRESS_AFTER else None
     records, failures = [], 0
-    results = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
     for done, (path, result, image) in enumerate(results, start=1):
         if bar is not None:
             sys.stdout.write(CLEAR_LINE)
@@ -103,7 +111,7 @@ def _detect(args):
             failures += 1
         else:
             print(f"Found {len(result.boxes)} boxes for {path}")
-            records.extend({"file": path, "class": class_names[int(c)], "score": round(float(s), 6),
+            records.extend({"file": str(path), "class": class_names[int(c)], "score": round(float(s), 6),
                             "box": [round(float(v), 2) for v in box]}
                            for box, s, c in zip(result.boxes, result.scores, result.classes, strict=True))
             if out_paths is not None:
@@ -116,7 +124,57 @@ def _detect(args):
         with atomic_write(args.json, "w", encoding="utf-8") as file:
             json.dump(records, file, indent=1)
             file.write("\n")
+    if out_paths is not None:
+        print(f"annotated images in {out_dir}/")
     return 2 if failures else 0
+
+
+def _evaluate(args):
+    from yad2k_style.files import write_text_atomically
+    from yad2k_style.yolo.evaluate import coco_evaluate, plot_precision_recall
+
+    _check_detect_options(args)
+    detector = _detector(args)
+    if args.dataset:
+        dataset, detections = _detect_dataset(detector, args.dataset, args.batch_size)
+        source = args.dataset
+    else:
+        from yad2k_style.yolo.embedded import evaluation_set
+
+        dataset, images = evaluation_set(args.scenes, args.seed)
+        detections = detector.detect(images, args.batch_size)
+        source = f"{args.scenes} held-out scenes (seed {args.seed})"
+    evaluation = coco_evaluate(dataset, [(d.boxes, d.scores, d.classes) for d in detections])
+    objects = sum(len(sample.classes) for sample in dataset.samples)
+    print(f"{source}: {objects} objects, {sum(len(d.boxes) for d in detections)} detections")
+    print(f"mAP@0.5      {evaluation.map_50:.3f}")
+    print(f"mAP@[.5:.95] {evaluation.map_50_95:.3f}")
+    for name in dataset.class_names:
+        print(f"  {name:<16} AP@0.5 {evaluation.per_class_ap50[name]:.3f}   "
+              f"AP@[.5:.95] {evaluation.per_class_ap[name]:.3f}")
+    if args.plot:
+        plot_precision_recall(evaluation, args.plot)
+        print(f"precision-recall curves: {args.plot}")
+    if args.json:
+        write_text_atomically(args.json, json.dumps({
+            "source": str(source), "map_50": evaluation.map_50, "map_50_95": evaluation.map_50_95,
+            "per_class_ap50": evaluation.per_class_ap50, "per_class_ap": evaluation.per_class_ap}, indent=1))
+    return 0
+
+
+def _detect_dataset(detector, path, batch_size):
+    """``(LabelledDataset, [Detections])`` for a labelled dataset whose classes are the detector's."""
+    from yad2k_style.yolo.labels import read_dataset
+
+    dataset = read_dataset(path)
+    if dataset.class_names != detector.class_names:
+        raise YadError(f"{path}: classes {dataset.class_names} are not the model's {detector.class_names}")
+    detections = []
+    for _, result, _ in detector.detect_files([s.image_path for s in dataset.samples], batch_size):
+        if isinstance(result, FormatError):
+            raise result
+        detections.append(result)
+    return dataset, detections
 
 
 def _check_detect_options(args):
@@ -144,15 +202,45 @@ def _annotated_paths(paths, out_dir):
     return targets
 
 
-def _detector(args, anchors, class_names):
-    """The detector for ``detect``: from ``--model FILE.keras`` (Darknet files arrive with the converter)."""
+def _detector(args):
+    """The detector that ``detect`` and ``evaluate`` run: ``--model FILE.keras`` or a converted-model
+    directory, ``--cfg`` + ``--weights`` (Darknet), or else the embedded shapes detector.
+    ``--classes`` and ``--anchors`` replace what the source says (a ``.keras`` file says nothing: the
+    packaged COCO classes and the course's anchors)."""
+    from yad2k_style import assets
     from yad2k_style.yolo.detector import Detector
 
-    if args.model is None:
-        raise YadError("no model given: pass --model FILE.keras")
-    return Detector.from_keras(
-        args.model, anchors, class_names, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
-        score_threshold=args.score_threshold, iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
+    settings = dict(letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
+                    score_threshold=args.score_threshold, iou_threshold=args.iou_threshold,
+                    max_boxes=args.max_boxes)
+    anchors = assets.read_anchors(args.anchors) if args.anchors else None
+    class_names = assets.read_classes(args.classes) if args.classes else None
+    if args.model and (args.cfg or args.weights):
+        raise YadError("give either --model or --cfg with --weights, not both")
+    if args.model and not Path(args.model).is_dir():
+        return Detector.from_keras(args.model, anchors, class_names, **settings)
+    converted, source = _converted_model(args)
+    if anchors is None and converted.anchors is None:
+        raise YadError(f"{source}: no [region] anchors; give --anchors FILE")
+    try:
+        return Detector(converted.model, converted.anchors if anchors is None else anchors,
+                        class_names or converted.class_names, **settings)
+    except YadError as exc:
+        raise YadError(f"{source}: {exc}") from None
+
+
+def _converted_model(args):
+    """``(ConvertedModel, source name)`` from a converted directory, Darknet files or the package."""
+    from yad2k_style import darknet
+    from yad2k_style.yolo.embedded import load_embedded
+
+    if (args.cfg is None) != (args.weights is None):
+        raise YadError("--cfg and --weights go together")
+    if args.model:
+        return darknet.load(args.model), args.model
+    if args.cfg:
+        return darknet.read_darknet(args.cfg, args.weights, args.classes), args.weights
+    return load_embedded(), "the embedded shapes detector"
 
 
 def _convert(args):
@@ -177,6 +265,7 @@ def _export(args):
 
 
 def build_parser():
+    from yad2k_style.yolo.embedded import EVALUATION_SEED
     from yad2k_style.yolo.model import MODELS
 
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
@@ -206,8 +295,8 @@ def build_parser():
                        help="multiples of 32 (default: the model's)")
     train.add_argument("--anchors", help="anchors file (default: k-means on the dataset)")
     train.add_argument("--kmeans", type=int, default=5, help="anchors to cluster when no file is given")
-    train.add_argument("--weights", help=".weights.h5 to start from (e.g. converted Darknet weights); "
-                       "layers of another shape keep their initialisation")
+    train.add_argument("--weights", help=".weights.h5 or a directory written by convert (Darknet weights) "
+                       "to start from; layers of another shape keep their initialisation")
     train.add_argument("--epochs", type=int, default=30)
     train.add_argument("--freeze-body-epochs", type=int, default=0,
                        help="first train only the detector conv on a frozen body for this many epochs")
@@ -223,28 +312,32 @@ def build_parser():
     detect = commands.add_parser(
         "detect", help="detect objects in images; print \"Found N boxes for FILE\" per image",
         description="Run YOLOv2 on image files and directories (their .jpg .jpeg .png .bmp .gif .webp "
-                    "files, not recursing). Unreadable images are reported and skipped; exit code 2.")
-    detect.add_argument("paths", nargs="+", metavar="PATH", help="image file or directory")
-    detect.add_argument("--model", metavar="FILE.keras", help="saved Keras YOLOv2 model")
-    detect.add_argument("--classes", metavar="FILE",
-                        help="class names, one per line (default: the packaged 80 COCO classes)")
-    detect.add_argument("--anchors", metavar="FILE",
-                        help="anchors as w, h pairs in grid cells (default: the course's five)")
-    detect.add_argument("--score-threshold", type=float, default=0.6,
-                        help="keep boxes whose confidence × class probability reaches this (default 0.6)")
-    detect.add_argument("--iou-threshold", type=float, default=0.5,
-                        help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
-    detect.add_argument("--max-boxes", type=int, default=10, help="at most this many boxes per image "
-                        "(default 10)")
-    detect.add_argument("--class-agnostic", action="store_true",
-                        help="the course's suppression across classes (default: within each class)")
-    detect.add_argument("--letterbox", action="store_true",
-                        help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
-    detect.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
-    detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names")
+                    "files, not recursing). Unreadable images are reported and skipped; exit code 2. "
+                    "Without paths: the embedded sample scenes, annotated into detections/.")
+    detect.add_argument("paths", nargs="*", metavar="PATH",
+                        help="image file or directory (default: a few embedded sample scenes)")
+    _add_detector_options(detect, score_threshold=0.6, max_boxes=10)
+    detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names "
+                        f"(default without paths: {DEFAULT_SAMPLE_OUT})")
     detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
                         "box [x_min, y_min, x_max, y_max] in pixels")
     detect.set_defaults(run=_detect)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="COCO mAP@0.5, mAP@[.5:.95] and per-class AP (pycocotools) of a detector",
+        description="Evaluate a detector on a labelled dataset, or (the default) the embedded shapes "
+                    "detector on freshly generated held-out scenes.")
+    evaluate.add_argument("dataset", nargs="?", help="COCO .json, or a VOC / YOLO-txt dataset folder "
+                          "(default: synthetic held-out scenes)")
+    evaluate.add_argument("--scenes", type=int, default=500, help="held-out scenes to generate (default 500)")
+    evaluate.add_argument("--seed", type=int, default=EVALUATION_SEED,
+                          help=f"their stream; training never uses it (default {EVALUATION_SEED})")
+    _add_detector_options(evaluate, score_threshold=0.005, max_boxes=100)
+    evaluate.add_argument("--plot", metavar="FILE.png", default="precision_recall.png",
+                          help="precision-recall curves at IoU 0.5 "
+                          "(default precision_recall.png; '' for none)")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    evaluate.set_defaults(run=_evaluate)
 
     convert = commands.add_parser(
         "convert", help="convert a Darknet cfg + weights into a Keras model directory")
@@ -266,6 +359,30 @@ def build_parser():
     export.add_argument("weights", help="Darknet .weights file to write")
     export.set_defaults(run=_export)
     return parser
+
+
+def _add_detector_options(parser, score_threshold, max_boxes):
+    """The options that choose and tune a detector, shared by ``detect`` and ``evaluate``."""
+    parser.add_argument("--model", metavar="PATH", help="saved Keras YOLOv2 (.keras) or a directory "
+                        "written by convert (default: the embedded shapes detector)")
+    parser.add_argument("--cfg", metavar="FILE", help="Darknet .cfg (with --weights) instead of --model")
+    parser.add_argument("--weights", metavar="FILE", help="Darknet .weights (with --cfg)")
+    parser.add_argument("--classes", metavar="FILE", help="class names, one per line (default: the "
+                        "model's; the packaged 80 COCO classes for a .keras file)")
+    parser.add_argument("--anchors", metavar="FILE", help="anchors as w, h pairs in grid cells (default: "
+                        "the model's [region]; the course's five for a .keras file)")
+    parser.add_argument("--score-threshold", type=float, default=score_threshold,
+                        help="keep boxes whose confidence × class probability reaches this "
+                        f"(default {score_threshold})")
+    parser.add_argument("--iou-threshold", type=float, default=0.5,
+                        help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
+    parser.add_argument("--max-boxes", type=int, default=max_boxes,
+                        help=f"at most this many boxes per image (default {max_boxes})")
+    parser.add_argument("--class-agnostic", action="store_true",
+                        help="the course's suppression across classes (default: within each class)")
+    parser.add_argument("--letterbox", action="store_true",
+                        help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

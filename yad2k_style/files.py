@@ -9,6 +9,13 @@ import tempfile
 from pathlib import Path
 
 
+def set_default_mode(path):
+    """Give a file or directory from ``tempfile`` (mode 0600/0700) the mode ``open``/``mkdir`` would."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, (0o777 if os.path.isdir(path) else 0o666) & ~umask)
+
+
 @contextlib.contextmanager
 def atomic_path(path):
     """Yield a temporary path beside ``path`` with the same suffixes (``.weights.h5`` stays whole);
@@ -19,12 +26,21 @@ def atomic_path(path):
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:-len(suffix) or None]}.",
                                          suffix=suffix)
     os.close(handle)
+    set_default_mode(temporary)
     try:
         yield Path(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", **open_args):
+    """Open a temporary file beside ``path`` for writing (``open``'s ``mode`` and keywords); on success
+    it replaces ``path`` at once, on error it is removed and ``path`` is left as it was."""
+    with atomic_path(path) as temporary, open(temporary, mode, **open_args) as file:
+        yield file
 
 
 def write_text_atomically(path, text):

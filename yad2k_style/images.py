@@ -5,9 +5,6 @@ Sizes are written ``(height, width)`` unless a name says otherwise (PIL's ``imag
 ``(width, height)``). Pixel data is uint8 RGB; the network sees float32 in [0, 1].
 """
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +12,7 @@ import tensorflow as tf
 from PIL import Image, ImageOps
 
 from yad2k_style.errors import FormatError, first_line
+from yad2k_style.files import atomic_write
 
 #: Largest image accepted, in pixels (Pillow's own decompression-bomb limit).
 MAX_PIXELS = Image.MAX_IMAGE_PIXELS
@@ -130,25 +128,6 @@ def list_images(paths):
         else:
             raise FileNotFoundError(f"{path}: no such file or directory")
     return found
-
-
-@contextlib.contextmanager
-def atomic_write(path, mode="wb", **open_args):
-    """Open a temporary file beside ``path`` for writing; on success it replaces ``path`` at once.
-
-    Readers never see a half-written file; on error the temporary file is removed and ``path`` is
-    left as it was. Use as ``with atomic_write(path, "w", encoding="utf-8") as file: …``.
-    """
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, mode, **open_args) as file:
-            yield file
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def save_image(image, path, quality=95):

@@ -15,6 +15,7 @@ from yad2k_style.summary import (
     reference_table_path,
 )
 from yad2k_style.yolo import create_model, darknet19, yolo_v2, yolov2_tiny, yolov2_tiny_voc
+from yad2k_style.yolo.model import yolov2_shapes
 
 SHARED_TABLE = Path(__file__).parents[2].parent / "shared" / "reference" / "yolov2_608_summary.tsv"
 
@@ -61,8 +62,11 @@ def test_leaky_slope_and_bias_free_convs(yolov2_608):
         (lambda: yolo_v2((416, 416, 3), num_classes=20), (416, 416, 3), (13, 13), 125, 50_676_061),
         (lambda: yolov2_tiny(), (416, 416, 3), (13, 13), 425, 11_237_145),
         (lambda: yolov2_tiny_voc(), (416, 416, 3), (13, 13), 125, 15_867_885),
+        # 5 conv-bn stages 496 + 4,736 + 18,688 + 74,240 + 295,936, conv 295,424, passthrough 8,320,
+        # 3×3×256 on 256 channels 590,848, detector 10,280
+        (lambda: yolov2_shapes(), (128, 128, 3), (4, 4), 40, 1_298_968),
     ],
-    ids=["416", "320x608", "voc", "tiny-coco", "tiny-voc"],
+    ids=["416", "320x608", "voc", "tiny-coco", "tiny-voc", "shapes"],
 )
 def test_variants_shapes_and_params(build, input_shape, grid, channels, params):
     model = build()

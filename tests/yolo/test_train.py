@@ -11,6 +11,9 @@ import pytest
 import tensorflow as tf
 
 from yad2k_style import cli
+from yad2k_style.assets import asset_path
+from yad2k_style.darknet import load
+from yad2k_style.yolo import embedded
 from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
 from yad2k_style.yolo.model import yolov2_shapes
 from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
@@ -65,15 +68,20 @@ def test_resumes_after_a_crash(tmp_path):
     assert model.output_shape == (None, 2, 2, 24)
 
 
-def test_train_command_end_to_end(tmp_path, capsys):
-    root = tmp_path / "data"
+def shapes_dataset(root, count=8):
+    """A YOLO-txt dataset of ``count`` synthetic scenes in ``root``."""
     (root / "images").mkdir(parents=True)
     samples = []
-    for index, s in enumerate(scenes(seed=5, count=8)):
+    for index, s in enumerate(scenes(seed=5, count=count)):
         path = root / "images" / f"{index}.png"
         s.image.save(path)
         samples.append(Sample(path, 128, 128, s.boxes, s.classes))
     write_yolo(LabelledDataset(samples, list(SHAPE_CLASSES)), root)
+    return root
+
+
+def test_train_command_end_to_end(tmp_path, capsys):
+    root = shapes_dataset(tmp_path / "data")
     out = tmp_path / "run"
     code = cli.main(["train", str(root), "--out", str(out), "--model", "yolov2-shapes", "--epochs", "2",
                      "--freeze-body-epochs", "1", "--batch-size", "4", "--kmeans", "3"])
@@ -89,6 +97,33 @@ def test_train_command_end_to_end(tmp_path, capsys):
     assert model.output_shape == (None, 4, 4, 3 * 8)
     assert (out / "classes.txt").read_text().split() == list(SHAPE_CLASSES)
     assert len((out / "anchors.txt").read_text().split(",")) == 6
+
+
+def test_train_starts_from_converted_darknet_weights(tmp_path, capsys):
+    cfg, weights = (str(asset_path(name)) for name in (embedded.CFG_FILE, embedded.WEIGHTS_FILE))
+    converted_dir = tmp_path / "converted"
+    assert cli.main(["convert", cfg, weights, str(converted_dir)]) == 2  # 3 classes: names needed
+    assert "give their names with --classes" in capsys.readouterr().err
+    assert cli.main(["convert", cfg, weights, str(converted_dir), "--classes",
+                     str(asset_path(embedded.CLASSES_FILE))]) == 0
+    out = tmp_path / "run"
+    code = cli.main(["train", str(shapes_dataset(tmp_path / "data")), "--out", str(out), "--model",
+                     "yolov2-shapes", "--weights", str(converted_dir), "--epochs", "1",
+                     "--freeze-body-epochs", "1", "--batch-size", "4", "--no-augment"])
+    assert code == 0
+    capsys.readouterr()
+    darknet = load(converted_dir).model
+    trained = keras.saving.load_model(out / "final.keras", safe_mode=True)
+    body = [layer.name for layer in darknet.layers if layer.weights][:-1]
+    convs = [layer for layer in darknet.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(body) == 2 * (len(convs) - 1)  # convs and batch norms: frozen, so exactly Darknet's
+    for name in body:
+        pairs = zip(trained.get_layer(name).weights, darknet.get_layer(name).weights, strict=True)
+        for mine, theirs in pairs:
+            np.testing.assert_array_equal(mine.numpy(), theirs.numpy())
+    head = darknet.layers[-1].name
+    assert not np.array_equal(trained.get_layer(head).weights[0].numpy(),
+                              darknet.get_layer(head).weights[0].numpy())  # the detector conv learnt
 
 
 MIRRORED_SCRIPT = textwrap.dedent("""

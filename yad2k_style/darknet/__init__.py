@@ -1,11 +1,12 @@
 """Darknet's format: cfg parser → specs, weights reader/writer, conversion to Keras and back.
 
-``convert`` writes a converted-model directory, ``load`` gives back a :class:`ConvertedModel`
-(the Keras model, anchors, class names), ``export_darknet`` writes a Keras model as cfg + weights.
+``read_darknet`` gives a :class:`ConvertedModel` (the Keras model, anchors, class names) in
+memory, ``convert`` writes a converted-model directory, ``load`` gives it back, and
+``export_darknet`` writes a Keras model as cfg + weights.
 """
 
 from yad2k_style.darknet.cfg import DarknetCfg, Net, format_cfg, parse_cfg, parse_cfg_text
-from yad2k_style.darknet.convert import ConvertedModel, convert, darknet_to_keras, load
+from yad2k_style.darknet.convert import ConvertedModel, convert, darknet_to_keras, load, read_darknet
 from yad2k_style.darknet.export import export_darknet
 from yad2k_style.darknet.model import DARKNET_BN_EPSILON, build_keras
 from yad2k_style.darknet.weights import Header, float_count, read_weights, write_weights
@@ -25,6 +26,7 @@ __all__ = [
     "load",
     "parse_cfg",
     "parse_cfg_text",
+    "read_darknet",
     "read_weights",
     "write_weights",
 ]

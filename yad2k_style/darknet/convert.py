@@ -22,6 +22,7 @@ from yad2k_style.darknet.cfg import parse_cfg
 from yad2k_style.darknet.model import DARKNET_BN_EPSILON, build_keras, set_darknet_weights
 from yad2k_style.darknet.weights import Header, read_weights
 from yad2k_style.errors import FormatError, YadError
+from yad2k_style.files import set_default_mode
 
 CFG_FILE = "model.cfg"
 WEIGHTS_FILE = "model.weights.h5"
@@ -53,25 +54,18 @@ def darknet_to_keras(cfg, weights, reorg=None):
     return model
 
 
-def convert(cfg_path, weights_path, out_dir, classes_path=None, reorg=None, allow_extra=False,
-            progress=False):
-    """Convert Darknet ``cfg_path`` + ``weights_path`` into the new directory ``out_dir``.
+def read_darknet(cfg_path, weights_path, classes_path=None, reorg=None, allow_extra=False,
+                 progress=False):
+    """The :class:`ConvertedModel` of Darknet ``cfg_path`` + ``weights_path``, in memory.
 
     ``classes_path``: class names, one per line (default: COCO's for 80 classes, VOC's for 20).
     ``reorg``: force ``"darknet"`` or ``"space_to_depth"`` for every reorg layer (see
-    :func:`~yad2k_style.darknet.model.with_reorg`). Returns the :class:`ConvertedModel`.
+    :func:`~yad2k_style.darknet.model.with_reorg`).
     """
-    out = Path(out_dir)
-    if out.exists():
-        raise YadError(f"{out}: already exists; give a new output directory")
-    if not out.parent.is_dir():
-        raise YadError(f"{out.parent}: no such directory")
     cfg = parse_cfg(cfg_path)
     class_names = _class_names(cfg, classes_path)
     weights = read_weights(weights_path, cfg, allow_extra, progress)
     model = darknet_to_keras(cfg, weights, reorg)
-    counts, header = (weights.floats_read, weights.floats_in_file), weights.header
-    del weights  # the model holds its own copy; free the file's floats before saving
     region = cfg.region
     info = {
         "format": FORMAT,
@@ -81,24 +75,37 @@ def convert(cfg_path, weights_path, out_dir, classes_path=None, reorg=None, allo
         "reorg": reorg,
         "anchors": None if region is None else np.reshape(region.anchors, (-1, 2)).tolist(),
         "class_names": class_names,
-        "floats_read": counts[0],
-        "floats_in_file": counts[1],
-        "header": dataclasses.asdict(header),
+        "floats_read": weights.floats_read,
+        "floats_in_file": weights.floats_in_file,
+        "header": dataclasses.asdict(weights.header),
         "bn_epsilon": DARKNET_BN_EPSILON,
     }
+    return _converted(model, info)
+
+
+def convert(cfg_path, weights_path, out_dir, classes_path=None, reorg=None, allow_extra=False,
+            progress=False):
+    """Convert Darknet ``cfg_path`` + ``weights_path`` into the new directory ``out_dir``.
+
+    The arguments are :func:`read_darknet`'s. Returns the :class:`ConvertedModel`.
+    """
+    out = Path(out_dir)
+    if out.exists():
+        raise YadError(f"{out}: already exists; give a new output directory")
+    if not out.parent.is_dir():
+        raise YadError(f"{out.parent}: no such directory")
+    converted = read_darknet(cfg_path, weights_path, classes_path, reorg, allow_extra, progress)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 → an ordinary directory
+        set_default_mode(staging)
         shutil.copyfile(cfg_path, staging / CFG_FILE)
-        model.save_weights(staging / WEIGHTS_FILE)
-        (staging / INFO_FILE).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+        converted.model.save_weights(staging / WEIGHTS_FILE)
+        (staging / INFO_FILE).write_text(json.dumps(converted.info, indent=1) + "\n", encoding="utf-8")
         os.rename(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return _converted(model, info)
+    return converted
 
 
 def _class_names(cfg, classes_path):

@@ -1,13 +1,11 @@
 """Keras → Darknet: write a ``.cfg`` and ``.weights`` pair that Darknet-compatible tools load."""
 
-import os
-from pathlib import Path
-
 from yad2k_style.darknet.cfg import Net, format_cfg
 from yad2k_style.darknet.convert import ConvertedModel
 from yad2k_style.darknet.model import darknet_convs
 from yad2k_style.darknet.weights import Header, write_weights
 from yad2k_style.errors import YadError
+from yad2k_style.files import atomic_path, write_text_atomically
 from yad2k_style.netspec import Region
 
 
@@ -34,18 +32,6 @@ def export_darknet(source, cfg_path, weights_path, region=None, header=None):
         raise YadError(f"model {model.name!r} has input shape {model.input_shape}; "
                        f"Darknet needs a fixed size")
     convs = darknet_convs(model, specs)
-    _replace(cfg_path, lambda path: Path(path).write_text(
-        format_cfg(Net(width, height, channels), specs), encoding="utf-8"))
-    _replace(weights_path, lambda path: write_weights(path, header, convs))
-
-
-def _replace(path, write):
-    """Write ``path`` through ``write(temporary path)``, then rename: never a half-written file."""
-    temporary = f"{path}.partial"
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_text_atomically(cfg_path, format_cfg(Net(width, height, channels), specs))
+    with atomic_path(weights_path) as temporary:
+        write_weights(temporary, header, convs)

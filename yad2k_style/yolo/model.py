@@ -69,8 +69,15 @@ def yolov2_tiny_voc_specs(num_anchors=5, num_classes=20):
 
 
 def yolov2_shapes_specs(num_anchors=5, num_classes=3):
-    """The embedded detector of synthetic shapes: five tiny stages to stride 32, then 3×3×256."""
-    return _tiny_stages(5) + (conv_bn_leaky(256, 3), detector_conv(num_anchors, num_classes))
+    """The embedded detector of synthetic shapes: five tiny stages to stride 32 and a 3×3×128 conv,
+    YOLOv2's passthrough from the stride-16 features (1×1 conv to 32, Darknet reorg by 2: small
+    objects need them), concatenation ``[passthrough, conv]``, 3×3×256 and the detector conv."""
+    return _tiny_stages(5) + (
+        conv_bn_leaky(128, 3),
+        Route((-3,)), conv_bn_leaky(32, 1), Reorg(2, order="darknet"),
+        Route((-1, -4)), conv_bn_leaky(256, 3),
+        detector_conv(num_anchors, num_classes),
+    )
 
 
 def _tiny_stages(count=6):

@@ -102,11 +102,13 @@ def train_on_dataset(dataset_path, out_dir, model_name="yolov2-tiny", input_size
     """Train a registered architecture on a labelled dataset folder/file (YOLO txt, VOC or COCO).
 
     ``anchors``: an anchors file, else k-means with ``kmeans`` clusters on the training boxes.
-    ``weights``: a ``.weights.h5`` of the same family to start from (layers whose shapes differ,
-    such as a detector conv for another class count, keep their fresh initialisation). Writes
+    ``weights``: a ``.weights.h5`` of the same family to start from, or a directory written by
+    ``yad2k-style convert`` (converted Darknet weights); layers whose shapes differ, such as a
+    detector conv for another class count, keep their fresh initialisation. Writes
     ``anchors.txt``, ``classes.txt``, ``training.json`` and ``final.keras`` besides :func:`train`'s files.
     """
     from yad2k_style.assets import read_anchors
+    from yad2k_style.darknet.convert import WEIGHTS_FILE as CONVERTED_WEIGHTS
     from yad2k_style.yolo.anchors import kmeans_anchors
     from yad2k_style.yolo.labels import read_dataset
     from yad2k_style.yolo.model import create_model, default_input_shape
@@ -134,7 +136,8 @@ def train_on_dataset(dataset_path, out_dir, model_name="yolov2-tiny", input_size
         model = create_model(model_name, input_shape=tuple(input_shape), num_anchors=len(anchor_array),
                              num_classes=num_classes)
         if weights:
-            model.load_weights(weights, skip_mismatch=True)
+            start = Path(weights) / CONVERTED_WEIGHTS if Path(weights).is_dir() else weights
+            model.load_weights(start, skip_mismatch=True)
         return model
 
     train_data = training_pipeline(dataset, input_shape, anchor_array, batch_size, augment=augment)

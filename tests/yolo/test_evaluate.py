@@ -1,0 +1,42 @@
+"""``coco_evaluate`` against APs worked out by hand (pycocotools' 101-point interpolation)."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from yad2k_style.yolo.evaluate import coco_evaluate, plot_precision_recall
+from yad2k_style.yolo.labels import LabelledDataset, Sample
+
+
+def _dataset():
+    """One 200×200 image: a 100×100 "a" at the origin and a 50×50 "b" at (120, 120)."""
+    boxes = np.array([[0, 0, 100, 100], [120, 120, 170, 170]], np.float32)
+    sample = Sample("scene.png", 200, 200, boxes, np.array([0, 1], np.int32))
+    return LabelledDataset([sample], ["a", "b"])
+
+
+def test_perfect_detections_score_one():
+    dataset = _dataset()
+    sample = dataset.samples[0]
+    evaluation = coco_evaluate(dataset, [(sample.boxes, [0.9, 0.8], sample.classes)])
+    assert evaluation.map_50 == pytest.approx(1.0) and evaluation.map_50_95 == pytest.approx(1.0)
+    assert evaluation.per_class_ap == pytest.approx({"a": 1.0, "b": 1.0})
+
+
+def test_hand_computed_aps(tmp_path):
+    # "a": one detection of IoU 0.78 → a hit at the IoU thresholds .50 … .75 (6 of 10): AP 1.0 and 0.6.
+    # "b": an exact hit ranked below a false positive → precision 0.5 at every recall: AP 0.5 and 0.5.
+    boxes = [[0, 0, 100, 78], [0, 150, 40, 190], [120, 120, 170, 170]]
+    evaluation = coco_evaluate(_dataset(), [(boxes, [0.7, 0.9, 0.8], [0, 1, 1])])
+    assert evaluation.per_class_ap50 == pytest.approx({"a": 1.0, "b": 0.5})
+    assert evaluation.per_class_ap == pytest.approx({"a": 0.6, "b": 0.5})
+    assert evaluation.map_50 == pytest.approx(0.75) and evaluation.map_50_95 == pytest.approx(0.55)
+    np.testing.assert_allclose(evaluation.precision["b"], 0.5)
+    path = plot_precision_recall(evaluation, tmp_path / "pr.png")
+    assert Image.open(path).size == (600, 500)
+
+
+def test_no_detections_score_zero():
+    evaluation = coco_evaluate(_dataset(), [([], [], [])])
+    assert (evaluation.map_50, evaluation.map_50_95) == (0.0, 0.0)
+    assert evaluation.per_class_ap50 == {"a": 0.0, "b": 0.0}
