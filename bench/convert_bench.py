@@ -32,7 +32,7 @@ def measure(what, cfg, weights, runs, workdir):
     if what != "fromfile":
         import keras
 
-        from yad2k_style.darknet import convert
+        from yad2k_style.yolo.convert import convert
     seconds, peak_kb = [], peak_rss_kb()
     for run in range(runs if what != "baseline" else 0):
         start = time.perf_counter()

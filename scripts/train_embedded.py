@@ -1,7 +1,7 @@
 """Reproduce the embedded default detector in weights/shapes/ (CPU, about an hour on 2 cores).
 
     python scripts/train_embedded.py --out runs/shapes
-    python scripts/train_embedded.py --init runs/shapes/final.weights.h5 --epochs 10 \
+    python scripts/train_embedded.py --init runs/shapes/model.weights.h5 --epochs 10 \
         --learning-rate 2e-4 --out runs/shapes-finetune
     python scripts/train_embedded.py --package runs/shapes-finetune
 
@@ -18,14 +18,15 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from yad2k_style.assets import read_anchors
+from yad2k_style.artifacts import WEIGHTS_FILE
+from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.darknet import export_darknet
 from yad2k_style.files import write_text_atomically
 from yad2k_style.netspec import Region
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.anchors import kmeans_anchors
 from yad2k_style.yolo.model import yolov2_shapes
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scene, scenes
+from yad2k_style.yolo.synthetic import SHAPE_CLASSES, TRAIN_SEED, VALIDATION_SEED, scene, scenes
 from yad2k_style.yolo.targets import DOWNSAMPLE
 from yad2k_style.yolo.train import train
 
@@ -38,7 +39,7 @@ def fresh_batches(anchors, scenes_per_epoch, batch_size):
     target_shape = embedded.GRID_SHAPE + (len(anchors), 6)
 
     def make(index):
-        images, y_true, _ = embedded.scenes_to_arrays([scene(embedded.TRAIN_SEED, int(index))], anchors)
+        images, y_true, _ = embedded.scenes_to_arrays([scene(TRAIN_SEED, int(index))], anchors)
         return images[0], y_true[0]
 
     def load(index):
@@ -64,13 +65,13 @@ def package(run_dir, target=PACKAGE_DIR):
     run_dir = Path(run_dir)
     anchors = read_anchors(run_dir / "anchors.txt")
     model = yolov2_shapes(num_classes=len(SHAPE_CLASSES))
-    model.load_weights(run_dir / "final.weights.h5")
+    model.load_weights(run_dir / WEIGHTS_FILE)
     region = Region(tuple(round(float(v), 5) for v in anchors.ravel()), classes=len(SHAPE_CLASSES),
                     num=len(anchors))
     target.mkdir(parents=True, exist_ok=True)
     export_darknet(model, target / Path(embedded.CFG_FILE).name, target / Path(embedded.WEIGHTS_FILE).name,
                    region=region)
-    write_text_atomically(target / Path(embedded.CLASSES_FILE).name, "".join(f"{n}\n" for n in SHAPE_CLASSES))
+    write_classes(target / Path(embedded.CLASSES_FILE).name, SHAPE_CLASSES)
     write_text_atomically(target / Path(embedded.ANCHORS_FILE).name, (run_dir / "anchors.txt").read_text())
     print(f"packaged {run_dir} into {target}")
 
@@ -91,14 +92,14 @@ def main():
         return
     keras.utils.set_random_seed(0)
     start = time.time()
-    anchor_scenes = scenes(embedded.TRAIN_SEED, ANCHOR_SCENES)
+    anchor_scenes = scenes(TRAIN_SEED, ANCHOR_SCENES)
     wh = np.concatenate([s.boxes[:, 2:4] - s.boxes[:, 0:2] for s in anchor_scenes]) / DOWNSAMPLE
     clusters = kmeans_anchors(wh, k=5, seed=0)
     print(f"anchors (cells): {clusters.anchors.round(3).tolist()}  mean IoU {clusters.mean_iou:.3f}")
-    val_images, val_y, _ = embedded.scenes_to_arrays(scenes(embedded.VALIDATION_SEED, 500), clusters.anchors)
+    val_images, val_y, _ = embedded.scenes_to_arrays(scenes(VALIDATION_SEED, 500), clusters.anchors)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "anchors.txt").write_text(", ".join(f"{v:.5f}" for v in clusters.anchors.ravel()) + "\n")
+    write_anchors(out / "anchors.txt", clusters.anchors)
     steps = args.epochs * -(-args.scenes_per_epoch // args.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
 
@@ -112,7 +113,7 @@ def main():
           fresh_batches(clusters.anchors, args.scenes_per_epoch, args.batch_size), clusters.anchors,
           len(SHAPE_CLASSES), out, args.epochs, learning_rate=schedule,
           validation_data=fixed_batches(val_images, val_y, args.batch_size), verbose=2)
-    print(f"done in {time.time() - start:.0f} s; weights in {out / 'final.weights.h5'}")
+    print(f"done in {time.time() - start:.0f} s; weights in {out / WEIGHTS_FILE}")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,10 @@
-"""IoU (the course's values, NumPy and TensorFlow agree), class colours, drawing boxes."""
-
-import random
+"""Box geometry: IoU (the course's values, NumPy and TensorFlow agree), box formats."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
-from PIL import Image
 
-from yad2k_style.boxes import draw_boxes, generate_colors, get_colors_for_classes, iou, pairwise_iou
+from yad2k_style.boxes import convert_boxes, elementwise_iou, iou, pairwise_iou, wh_iou
 
 
 @pytest.mark.parametrize("box1, box2, expected", [
@@ -57,40 +54,54 @@ def test_pairwise_iou_tensorflow_matches_numpy_inside_tf_function():
     np.testing.assert_allclose(result.numpy(), pairwise_iou(boxes1, boxes2), rtol=1e-5, atol=1e-6)
 
 
-def test_colors_are_deterministic_distinct_and_leave_random_alone():
-    random.seed(123)
-    state = random.getstate()
-    colors = get_colors_for_classes(80)
-    assert random.getstate() == state
-    assert colors == get_colors_for_classes(80) == generate_colors([str(i) for i in range(80)])
-    assert len(set(colors)) == 80
-    assert all(len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colors)
-    # YAD2K's palette: evenly spaced hues at full saturation, shuffled with seed 10101
-    assert sorted(colors) != colors and (255, 0, 0) in colors
+def test_elementwise_iou_broadcasts_and_has_no_nan_gradient():
+    rng = np.random.default_rng(5)
+    boxes1, boxes2 = _random_boxes(rng, 4), _random_boxes(rng, 4)
+    boxes2[3] = boxes1[3] = [2, 2, 2, 2]                     # zero union
+    expected = [iou(a, b) for a, b in zip(boxes1, boxes2, strict=True)]
+    np.testing.assert_allclose(elementwise_iou(boxes1, boxes2), expected, rtol=1e-12)
+    np.testing.assert_allclose(elementwise_iou(boxes1[:, None], boxes2[None]), pairwise_iou(boxes1, boxes2))
+    variable = tf.Variable(boxes1, dtype=tf.float32)
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(elementwise_iou(variable, tf.constant(boxes2, tf.float32)))
+    gradient = tape.gradient(total, variable).numpy()
+    assert np.all(np.isfinite(gradient)) and np.any(gradient != 0)
 
 
-def test_draw_boxes_outlines_box_and_puts_label_above():
-    image = Image.new("RGB", (200, 120), (255, 255, 255))
-    result = draw_boxes(image, np.array([[50.0, 40.0, 100.0, 150.0]]), np.array([1]), ["a", "b"],
-                        scores=np.array([0.73]))
-    assert result is image
-    pixels = np.asarray(image)
-    color = get_colors_for_classes(2)[1]
-    assert tuple(pixels[75, 40]) == color and tuple(pixels[75, 150]) == color      # left and right edges
-    assert tuple(pixels[100, 95]) == color                                           # bottom edge
-    assert tuple(pixels[75, 95]) == (255, 255, 255)                                  # inside untouched
-    label_rows = np.where(np.all(pixels[:50, 40:150] == color, axis=-1).any(axis=1))[0]
-    assert len(label_rows) > 5 and label_rows.max() < 50                             # label box above
-    assert np.any(pixels[:50, 40:150].sum(axis=-1) < 60)                              # dark text in it
+def test_wh_iou_of_centred_sizes():
+    # 2×1 against 1×2: intersection 1×1 = 1, union 2 + 2 - 1 = 3
+    np.testing.assert_allclose(wh_iou([[2.0, 1.0], [1.0, 1.0]], [[1.0, 2.0], [2.0, 2.0]]),
+                               [[1 / 3, 0.5], [0.5, 0.25]])
 
 
-def test_draw_boxes_clips_to_image_and_skips_boxes_outside():
-    image = Image.new("RGB", (64, 48), (255, 255, 255))
-    boxes = np.array([[-20.0, -30.0, 30.0, 200.0],      # sticks out left, top and right
-                      [100.0, 100.0, 150.0, 150.0]])    # wholly outside
-    draw_boxes(image, boxes, np.array([0, 1]), ["a", "b"])
-    pixels = np.asarray(image)
-    color_a, color_b = get_colors_for_classes(2)
-    assert tuple(pixels[20, 0]) == color_a and tuple(pixels[20, 63]) == color_a   # clipped side edges
-    assert tuple(pixels[30, 30]) == color_a                                        # bottom edge at y=30
-    assert not np.any(np.all(pixels == color_b, axis=-1))
+# One box in every format, on a 100 (wide) × 50 (high) image.
+FORMATS = {
+    "xyxy": [10.0, 5.0, 30.0, 45.0],
+    "yxyx": [5.0, 10.0, 45.0, 30.0],
+    "xywh": [10.0, 5.0, 20.0, 40.0],
+    "cxcywh": [20.0, 25.0, 20.0, 40.0],
+    "rel_xyxy": [0.1, 0.1, 0.3, 0.9],
+    "rel_yxyx": [0.1, 0.1, 0.9, 0.3],
+    "rel_xywh": [0.1, 0.1, 0.2, 0.8],
+    "rel_cxcywh": [0.2, 0.5, 0.2, 0.8],
+}
+
+
+@pytest.mark.parametrize("source", FORMATS)
+@pytest.mark.parametrize("target", FORMATS)
+def test_convert_boxes_between_every_pair_of_formats(source, target):
+    result = convert_boxes(np.array([FORMATS[source]]), source, target, image_size=(50, 100))
+    np.testing.assert_allclose(result, [FORMATS[target]], rtol=1e-12)
+    tensor = convert_boxes(tf.constant([[FORMATS[source]]], tf.float32), source, target, image_size=(50, 100))
+    assert tf.is_tensor(tensor)
+    np.testing.assert_allclose(tensor.numpy()[0], [FORMATS[target]], rtol=1e-6)
+
+
+def test_convert_boxes_keeps_leading_axes_and_rejects_what_it_cannot_do():
+    boxes = np.arange(24, dtype=np.float32).reshape(2, 3, 4)
+    assert convert_boxes(boxes, "xyxy", "yxyx").dtype == np.float32
+    np.testing.assert_array_equal(convert_boxes(boxes, "xyxy", "yxyx"), boxes[..., [1, 0, 3, 2]])
+    with pytest.raises(ValueError, match="needs image_size"):
+        convert_boxes(boxes, "xyxy", "rel_xyxy")
+    with pytest.raises(ValueError, match="unknown box format 'xxyy'"):
+        convert_boxes(boxes, "xxyy", "xyxy")

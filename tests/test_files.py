@@ -1,6 +1,7 @@
 import pytest
 
-from yad2k_style.files import atomic_path, atomic_write
+from yad2k_style.errors import FormatError
+from yad2k_style.files import atomic_path, atomic_write, read_text
 
 
 def test_atomic_write_replaces_whole_file_or_nothing(tmp_path):
@@ -27,3 +28,15 @@ def test_atomic_path_keeps_multi_suffixes_and_cleans_up(tmp_path):
         temporary.write_bytes(b"whole")
     assert target.read_bytes() == b"whole"
     assert [p.name for p in tmp_path.iterdir()] == ["model.weights.h5"]
+
+
+def test_read_text_errors_are_one_line_naming_the_file(tmp_path):
+    (tmp_path / "ok.txt").write_text("héllo\n", encoding="utf-8")
+    assert read_text(tmp_path / "ok.txt") == "héllo\n"
+    (tmp_path / "latin.txt").write_bytes(b"caf\xe9")
+    cases = {tmp_path / "missing.txt": "file not found", tmp_path: "is a directory, not a file",
+             tmp_path / "latin.txt": "not UTF-8 text (unexpected end of data at byte 3)"}
+    for path, problem in cases.items():
+        with pytest.raises(FormatError) as caught:
+            read_text(path)
+        assert str(caught.value) == f"{path}: {problem}"

@@ -8,6 +8,7 @@ from PIL import Image
 from yad2k_style.errors import FormatError
 from yad2k_style.images import (
     LETTERBOX_FILL,
+    image_size,
     letterbox_geometry,
     letterbox_image,
     list_images,
@@ -56,6 +57,19 @@ def test_read_image_applies_exif_orientation(tmp_path):
     assert image.size == (20, 40)            # upright: portrait
     pixels = np.asarray(image).mean(axis=(1, 2))
     assert pixels[:20].mean() > 200 and pixels[20:].mean() < 50   # stored left half is now on top
+
+
+@pytest.mark.parametrize("orientation, size", [(1, (20, 40)), (3, (20, 40)), (6, (40, 20)), (8, (40, 20))])
+def test_image_size_is_the_upright_size(tmp_path, orientation, size):
+    """``image_size`` (height, width) from the header agrees with the image ``read_image`` returns."""
+    exif = Image.Exif()
+    exif[EXIF_ORIENTATION] = orientation
+    Image.fromarray(np.zeros((20, 40, 3), np.uint8)).save(tmp_path / "r.jpg", exif=exif)
+    upright = read_image(tmp_path / "r.jpg")
+    assert image_size(tmp_path / "r.jpg") == size == (upright.height, upright.width)
+    (tmp_path / "bad.png").write_bytes(b"not an image")
+    with pytest.raises(FormatError, match=r"bad\.png: not a readable image"):
+        image_size(tmp_path / "bad.png")
 
 
 def test_read_image_errors_name_the_file(tmp_path):

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from yad2k_style.errors import FormatError
+from yad2k_style.files import read_text, write_text_atomically
 
 COCO_CLASSES = "coco_classes.txt"
 VOC_CLASSES = "voc_classes.txt"
@@ -21,18 +22,9 @@ def asset_path(name):
     return path
 
 
-def _read_text(path):
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(path, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-
-
 def read_classes(path):
     """Class names, one per line (blank lines at the end ignored), in the model's output order."""
-    lines = _read_text(path).splitlines()
+    lines = read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
@@ -71,7 +63,22 @@ def parse_anchors(text, source):
 
 def read_anchors(path):
     """Anchors from a text file of comma- or space-separated ``w, h`` pairs → array (N, 2), cell units."""
-    return parse_anchors(_read_text(path), path)
+    return parse_anchors(read_text(path), path)
+
+
+def format_anchors(anchors):
+    """Anchors (N, 2) as the one-line text :func:`parse_anchors` reads: ``"w1, h1, w2, h2, …"``."""
+    return ", ".join(f"{value:.5f}" for value in np.ravel(anchors))
+
+
+def write_anchors(path, anchors):
+    """Write anchors (N, 2) to ``path`` (atomically) in the format :func:`read_anchors` reads."""
+    write_text_atomically(path, format_anchors(anchors) + "\n")
+
+
+def write_classes(path, class_names):
+    """Write class names one per line (atomically), the format :func:`read_classes` reads."""
+    write_text_atomically(path, "".join(f"{name}\n" for name in class_names))
 
 
 def _is_float(text):

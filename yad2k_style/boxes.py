@@ -1,23 +1,90 @@
-"""Boxes: intersection over union (plain Python, NumPy and TensorFlow), class colours and drawing.
+"""Box geometry, the one home of box formats and intersection over union (NumPy and TensorFlow).
 
-Two corner orders appear in this package, always named in the docstrings:
+Box formats (the last axis holds four numbers):
 
-- ``(x1, y1, x2, y2)`` (``x_min, y_min, x_max, y_max``): the course's ``iou``, the detector's results
-  and the ``detect`` command's JSON;
-- ``(y1, x1, y2, x2)`` (``y_min, x_min, y_max, x_max``): what the course's ``yolo_eval`` returns and
-  ``draw_boxes`` takes, the order of ``tf.image.non_max_suppression``.
+- ``"xyxy"``: corners ``(x_min, y_min, x_max, y_max)``: the course's ``iou``, the detector's results,
+  the ``detect`` command's JSON, the label readers;
+- ``"yxyx"``: corners ``(y_min, x_min, y_max, x_max)``: what the course's ``yolo_eval`` returns and
+  ``draw_boxes`` takes, the order of ``tf.image.non_max_suppression``;
+- ``"xywh"``: top-left corner and size ``(x_min, y_min, width, height)``: COCO's ``bbox``;
+- ``"cxcywh"``: centre and size ``(x, y, width, height)``: YOLO's labels and targets.
 
-IoU does not depend on the order as long as both boxes use the same one.
+Each is in pixels, or relative to the image (0 to 1 along each side) when prefixed ``"rel_"``
+(``"rel_cxcywh"`` is a YOLO txt label). IoU does not depend on the corner order as long as both
+boxes use the same one. Functions take NumPy arrays (or lists) and return NumPy arrays, or take
+TensorFlow tensors and return tensors (and work inside ``tf.function``).
 """
-
-import colorsys
-import random
 
 import numpy as np
 import tensorflow as tf
-from PIL import ImageDraw, ImageFont
 
-COLOR_SEED = 10101  # YAD2K's fixed shuffle seed: the same colours as the course's pictures
+BOX_FORMATS = ("xyxy", "yxyx", "xywh", "cxcywh")
+RELATIVE = "rel_"
+
+
+def _ops(*values):
+    """``tf`` when any value is a tensor, else ``np``."""
+    return tf if any(tf.is_tensor(v) for v in values) else np
+
+
+def _as_float(ops, boxes, dtype=None):
+    if ops is tf:
+        return tf.convert_to_tensor(boxes, dtype_hint=tf.float32) if dtype is None else tf.cast(boxes, dtype)
+    boxes = np.asarray(boxes)
+    return boxes if dtype is None and np.issubdtype(boxes.dtype, np.floating) else boxes.astype(
+        dtype or np.float64)
+
+
+def _parse_format(name):
+    relative = name.startswith(RELATIVE)
+    layout = name[len(RELATIVE):] if relative else name
+    if layout not in BOX_FORMATS:
+        raise ValueError(f"unknown box format {name!r}; expected one of {', '.join(BOX_FORMATS)}, "
+                         f"optionally prefixed {RELATIVE!r}")
+    return layout, relative
+
+
+def convert_boxes(boxes, source, target, image_size=None):
+    """Boxes (..., 4) from format ``source`` to format ``target`` (see the module docstring).
+
+    ``image_size = (height, width)`` in pixels (numbers, or arrays broadcasting against the leading
+    axes) is needed when one format is relative and the other is not.
+    """
+    source_layout, source_relative = _parse_format(source)
+    target_layout, target_relative = _parse_format(target)
+    ops = _ops(boxes)
+    boxes = _as_float(ops, boxes)
+    x0, y0, x1, y1 = _to_xyxy(boxes, source_layout)
+    if source_relative != target_relative:
+        if image_size is None:
+            raise ValueError(f"converting {source} to {target} needs image_size=(height, width)")
+        height, width = (_as_float(ops, side, boxes.dtype) for side in (image_size[0], image_size[1]))
+        if source_relative:
+            x0, x1, y0, y1 = x0 * width, x1 * width, y0 * height, y1 * height
+        else:
+            x0, x1, y0, y1 = x0 / width, x1 / width, y0 / height, y1 / height
+    return ops.stack(_from_xyxy(x0, y0, x1, y1, target_layout), axis=-1)
+
+
+def _to_xyxy(boxes, layout):
+    a, b, c, d = (boxes[..., i] for i in range(4))
+    if layout == "xyxy":
+        return a, b, c, d
+    if layout == "yxyx":
+        return b, a, d, c
+    if layout == "xywh":
+        return a, b, a + c, b + d
+    return a - c / 2, b - d / 2, a + c / 2, b + d / 2  # cxcywh
+
+
+def _from_xyxy(x0, y0, x1, y1, layout):
+    if layout == "xyxy":
+        return x0, y0, x1, y1
+    if layout == "yxyx":
+        return y0, x0, y1, x1
+    if layout == "xywh":
+        return x0, y0, x1 - x0, y1 - y0
+    return (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0, y1 - y0  # cxcywh
 
 
 def iou(box1, box2):
@@ -36,76 +103,41 @@ def iou(box1, box2):
     return inter_area / union_area if union_area > 0 else 0.0
 
 
-def pairwise_iou(boxes1, boxes2):
-    """IoU of every box in ``boxes1`` (N, 4) with every box in ``boxes2`` (M, 4) → (N, M).
+def elementwise_iou(boxes1, boxes2):
+    """IoU of corner boxes (..., 4) and (..., 4), broadcast over the leading axes → (...).
 
-    Corners in one order for both, ``(x1, y1, x2, y2)`` or ``(y1, x1, y2, x2)``. NumPy arrays (or
-    lists) give a NumPy array; if either argument is a TensorFlow tensor the result is a tensor (works
-    inside ``tf.function``). Pairs with zero union give 0.
+    Corners in one order for both, ``xyxy`` or ``yxyx``. NumPy in: float64 NumPy out; a tensor in:
+    a tensor out (float32 unless given otherwise). Pairs with zero union give 0, never NaN, and no
+    NaN gradient.
     """
-    ops = tf if tf.is_tensor(boxes1) or tf.is_tensor(boxes2) else np
-    if ops is np:
-        boxes1, boxes2 = np.asarray(boxes1, dtype=np.float64), np.asarray(boxes2, dtype=np.float64)
-    else:
-        boxes1 = tf.convert_to_tensor(boxes1, dtype_hint=tf.float32)
-        boxes2 = tf.cast(boxes2, boxes1.dtype)
-    first = ops.expand_dims(boxes1, 1)   # (N, 1, 4)
-    second = ops.expand_dims(boxes2, 0)  # (1, M, 4)
-    inter_low = ops.maximum(first[..., :2], second[..., :2])
-    inter_high = ops.minimum(first[..., 2:], second[..., 2:])
-    inter_sides = ops.maximum(inter_high - inter_low, 0)
+    ops = _ops(boxes1, boxes2)
+    boxes1 = _as_float(ops, boxes1, None if ops is tf else np.float64)
+    boxes2 = _as_float(ops, boxes2, boxes1.dtype)
+    inter_sides = ops.maximum(ops.minimum(boxes1[..., 2:], boxes2[..., 2:])
+                              - ops.maximum(boxes1[..., :2], boxes2[..., :2]), 0)
     inter_area = inter_sides[..., 0] * inter_sides[..., 1]
-    area1 = (first[..., 2] - first[..., 0]) * (first[..., 3] - first[..., 1])
-    area2 = (second[..., 2] - second[..., 0]) * (second[..., 3] - second[..., 1])
+    area1 = (boxes1[..., 2] - boxes1[..., 0]) * (boxes1[..., 3] - boxes1[..., 1])
+    area2 = (boxes2[..., 2] - boxes2[..., 0]) * (boxes2[..., 3] - boxes2[..., 1])
     union_area = area1 + area2 - inter_area
     positive = union_area > 0
     return ops.where(positive, inter_area / ops.where(positive, union_area, 1), 0)
 
 
-def get_colors_for_classes(num_classes):
-    """``num_classes`` distinct RGB colours, tuples of ints in 0–255, the same on every call.
+def pairwise_iou(boxes1, boxes2):
+    """IoU of every box in ``boxes1`` (N, 4) with every box in ``boxes2`` (M, 4) → (N, M).
 
-    Hues evenly spaced at full saturation and value, shuffled with YAD2K's fixed seed (the global
-    ``random`` state is left alone).
+    Types and corner orders as :func:`elementwise_iou`.
     """
-    hsv = [(index / num_classes, 1.0, 1.0) for index in range(num_classes)]
-    colors = [tuple(int(channel * 255) for channel in colorsys.hsv_to_rgb(*h)) for h in hsv]
-    random.Random(COLOR_SEED).shuffle(colors)
-    return colors
+    ops = _ops(boxes1, boxes2)
+    boxes1 = _as_float(ops, boxes1, None if ops is tf else np.float64)
+    boxes2 = _as_float(ops, boxes2, boxes1.dtype)
+    return elementwise_iou(ops.expand_dims(boxes1, 1), ops.expand_dims(boxes2, 0))
 
 
-def generate_colors(class_names):
-    """The course's name for :func:`get_colors_for_classes`: one colour per class name."""
-    return get_colors_for_classes(len(class_names))
-
-
-def draw_boxes(image, boxes, box_classes, class_names, scores=None):
-    """Draw boxes with their class name (and score) on a PIL image, in place; returns the image.
-
-    ``boxes``: (N, 4) pixel corners in the course's order ``(y_min, x_min, y_max, x_max)``;
-    ``box_classes``: N class indices into ``class_names``; ``scores``: N floats or None. Boxes are
-    clipped to the image (a box wholly outside it is skipped); the label sits above the box, or just
-    inside its top edge when there is no room above. The font is Pillow's built-in one.
-    """
-    width, height = image.size
-    font = ImageFont.load_default(size=max(10, int(np.floor(3e-2 * height + 0.5))))
-    thickness = max(1, (width + height) // 300)
-    colors = get_colors_for_classes(len(class_names))
-    draw = ImageDraw.Draw(image)
-    for index, (box, box_class) in enumerate(zip(np.asarray(boxes), np.asarray(box_classes), strict=True)):
-        label = class_names[int(box_class)]
-        if scores is not None:
-            label = f"{label} {float(scores[index]):.2f}"
-        top, left, bottom, right = (int(np.floor(value + 0.5)) for value in box)
-        top, left = max(0, top), max(0, left)
-        bottom, right = min(height - 1, bottom), min(width - 1, right)
-        if bottom < top or right < left:
-            continue
-        color = colors[int(box_class)]
-        draw.rectangle([left, top, right, bottom], outline=color, width=thickness)
-        text_left, text_top, text_right, text_bottom = draw.textbbox((0, 0), label, font=font)
-        text_width, text_height = text_right - text_left, text_bottom - text_top
-        label_top = top - text_height - 2 if top - text_height - 2 >= 0 else top + 1
-        draw.rectangle([left, label_top, left + text_width + 2, label_top + text_height + 2], fill=color)
-        draw.text((left + 1 - text_left, label_top + 1 - text_top), label, fill=(0, 0, 0), font=font)
-    return image
+def wh_iou(wh, anchors):
+    """IoU of box sizes (N, 2) and anchor sizes (A, 2), ``(width, height)`` in one unit, as if each
+    pair shared a centre → float64 (N, A). YOLOv2's anchor matching and k-means distance."""
+    wh = np.asarray(wh, np.float64)[:, None, :]
+    anchors = np.asarray(anchors, np.float64)[None, :, :]
+    inter = np.prod(np.minimum(wh, anchors), axis=-1)
+    return inter / (np.prod(wh, axis=-1) + np.prod(anchors, axis=-1) - inter)

@@ -26,17 +26,6 @@ def first_line(exc):
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
-class NotDarknetWeightsError(FormatError):
-    """A file's header is not a Darknet weights header (too short, or implausible version numbers)."""
-
-
-class WeightsCountError(FormatError):
-    """A Darknet weights file holds fewer floats than its cfg needs, or more."""
-
-
-class WeightsMismatchError(FormatError):
-    """A Darknet weights file's floats do not fit its cfg's layers (e.g. negative batch-norm variances)."""
-
 
 class YadWarning(UserWarning):
     """A recoverable problem with user input; the CLI prints it as one ``warning:`` line."""

@@ -1,12 +1,30 @@
-"""Atomic file output: write to a temporary file in the destination folder, then rename.
+"""Files: atomic output (a temporary file in the destination folder, then rename) and checked text input.
 
-A reader never sees a half-written file, and a failure leaves no partial output behind.
+A reader never sees a half-written file, and a failure leaves no partial output behind. Text files are
+read as UTF-8; a missing, unreadable or undecodable file is a :class:`~yad2k_style.errors.FormatError`
+naming it.
 """
 
 import contextlib
 import os
 import tempfile
 from pathlib import Path
+
+from yad2k_style.errors import FormatError
+
+
+def read_text(path):
+    """The UTF-8 text of ``path``; :class:`FormatError` (one line, naming the file) when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FormatError(path, "file not found") from None
+    except IsADirectoryError:
+        raise FormatError(path, "is a directory, not a file") from None
+    except PermissionError:
+        raise FormatError(path, "permission denied") from None
+    except UnicodeDecodeError as exc:
+        raise FormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
 
 def set_default_mode(path):

@@ -5,11 +5,12 @@ Sizes are written ``(height, width)`` unless a name says otherwise (PIL's ``imag
 ``(width, height)``). Pixel data is uint8 RGB; the network sees float32 in [0, 1].
 """
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
+from PIL import ExifTags, Image, ImageOps
 
 from yad2k_style.errors import FormatError, first_line
 from yad2k_style.files import atomic_write
@@ -21,6 +22,24 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
 #: The uint8 value stored in letterbox padding; the detector replaces it by exactly 0.5 (Darknet's grey).
 LETTERBOX_FILL = 128
 BACKGROUND = (255, 255, 255)  # what transparent pixels become
+TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+
+
+@contextlib.contextmanager
+def _opened(path, max_pixels):
+    """``Image.open(path)``, its size checked; any failure inside becomes a :class:`FormatError`."""
+    try:
+        with Image.open(path) as opened:
+            if opened.width * opened.height > max_pixels:
+                raise FormatError(path, f"image too large: {opened.width}×{opened.height} pixels "
+                                        f"(limit {max_pixels:,})")
+            yield opened
+    except FormatError:
+        raise
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        raise FormatError(path, exc.strerror.lower()) from None
+    except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise FormatError(path, f"not a readable image ({first_line(exc)})") from None
 
 
 def read_image(path, max_pixels=MAX_PIXELS):
@@ -31,20 +50,19 @@ def read_image(path, max_pixels=MAX_PIXELS):
     :class:`FormatError` naming the file when it is not a readable image or has more than
     ``max_pixels`` pixels.
     """
-    try:
-        with Image.open(path) as opened:
-            if opened.width * opened.height > max_pixels:
-                raise FormatError(path, f"image too large: {opened.width}×{opened.height} pixels "
-                                        f"(limit {max_pixels:,})")
-            image = ImageOps.exif_transpose(opened)
-            image.load()
-    except FormatError:
-        raise
-    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-        raise FormatError(path, exc.strerror.lower()) from None
-    except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise FormatError(path, f"not a readable image ({first_line(exc)})") from None
-    return to_rgb(image)
+    with _opened(path, max_pixels) as opened:
+        image = ImageOps.exif_transpose(opened)
+        image.load()
+        return to_rgb(image)
+
+
+def image_size(path, max_pixels=MAX_PIXELS):
+    """``(height, width)`` of an image file as :func:`read_image` returns it (EXIF rotation applied),
+    read from the header without decoding the pixels."""
+    with _opened(path, max_pixels) as opened:
+        orientation = opened.getexif().get(ExifTags.Base.Orientation, 1)
+        width, height = opened.size
+    return (width, height) if orientation in TRANSPOSING_ORIENTATIONS else (height, width)
 
 
 def to_rgb(image):

@@ -11,6 +11,7 @@ from importlib import resources
 from pathlib import Path
 
 from yad2k_style.errors import FormatError
+from yad2k_style.files import read_text
 
 COURSE_YOLOV2_TABLE = "yolov2_608_summary.tsv"
 
@@ -48,12 +49,8 @@ def _shape_text(shape):
 def read_table(path):
     """Rows of a reference table: TSV ``name, type, output_shape, params, inbound`` (inbound
     comma-separated); lines starting with ``#`` are comments."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (FileNotFoundError, UnicodeDecodeError) as exc:
-        raise FormatError(path, f"cannot read reference table ({exc.__class__.__name__})") from None
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
         fields = line.split("\t")

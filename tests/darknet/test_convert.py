@@ -1,29 +1,27 @@
-"""Conversion to a model directory, ``load``, and the way back with ``export_darknet``."""
+"""Darknet cfg + weights → Keras in memory, and the way back with ``export_darknet``: pure format."""
 
 import dataclasses
-import json
 
 import keras
 import numpy as np
 import pytest
 
-from yad2k_style.assets import COCO_CLASSES, asset_path, read_classes
+from yad2k_style.assets import asset_path
 from yad2k_style.darknet import (
     Header,
     Net,
     build_keras,
-    convert,
     darknet_to_keras,
     export_darknet,
     format_cfg,
-    load,
     parse_cfg,
     parse_cfg_text,
+    read_darknet,
     read_weights,
 )
 from yad2k_style.darknet.model import set_darknet_weights
 from yad2k_style.darknet.synthetic import random_convs
-from yad2k_style.errors import FormatError, YadError
+from yad2k_style.errors import YadError
 from yad2k_style.netspec import Convolutional, Reorg, build_model
 from yad2k_style.summary import compare_tables, model_table, read_table, reference_table_path
 from yad2k_style.yolo import yolo_v2
@@ -33,43 +31,17 @@ def all_weights(model):
     return [w for layer in model.layers for w in layer.get_weights()]
 
 
-def test_convert_writes_directory_and_load_rebuilds_model(darknet_files, tmp_path):
+def test_read_darknet_in_memory(darknet_files):
     cfg_path, weights_path = darknet_files("yolov2-tiny", 96, Header(0, 1, 0, 9))
-    out = tmp_path / "tiny-model"
-    converted = convert(cfg_path, weights_path, out)
-    assert sorted(p.name for p in out.iterdir()) == ["model.cfg", "model.json", "model.weights.h5"]
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
-    assert (out / "model.cfg").read_text() == cfg_path.read_text()
-    info = json.loads((out / "model.json").read_text())
-    assert info["source"] == {"cfg": "yolov2-tiny.cfg", "weights": "yolov2-tiny.weights"}
-    assert info["input_shape"] == [96, 96, 3] and info["reorg"] is None
-    assert info["floats_read"] == info["floats_in_file"] == 11_237_145
-    assert info["header"] == {"major": 0, "minor": 1, "revision": 0, "seen": 9}
-
-    loaded = load(out)
+    darknet = read_darknet(cfg_path, weights_path)
     cfg = parse_cfg(cfg_path)
-    assert loaded.model.name == "yolov2_tiny"
-    assert loaded.header == Header(0, 1, 0, 9) and loaded.info == info
-    np.testing.assert_array_equal(loaded.anchors, np.reshape(cfg.region.anchors, (5, 2)).astype(np.float32))
-    assert loaded.class_names == read_classes(asset_path(COCO_CLASSES))
+    assert darknet.header == Header(0, 1, 0, 9) and darknet.cfg.layers == cfg.layers
+    assert darknet.floats_read == darknet.floats_in_file == 11_237_145
+    assert darknet.model.name == "yolov2_tiny" and darknet.model.output_shape == (None, 3, 3, 425)
     x = np.random.default_rng(1).uniform(size=(2, 96, 96, 3)).astype(np.float32)
     want = darknet_to_keras(cfg, read_weights(weights_path, cfg))(x).numpy()
-    np.testing.assert_array_equal(loaded.model(x).numpy(), want)
-    np.testing.assert_array_equal(converted.model(x).numpy(), want)
-    assert load(out, input_shape=(160, 128, 3)).model.output_shape == (None, 5, 4, 425)
-
-
-def test_round_trip_is_bit_exact(darknet_files, tmp_path):
-    """Darknet → Keras → Darknet gives the same bytes; converting those again the same Keras weights."""
-    cfg_path, weights_path = darknet_files("yolov2", 64, Header(0, 2, 0, 123_456_789))
-    first = convert(cfg_path, weights_path, tmp_path / "first")
-    cfg_out, weights_out = tmp_path / "exported.cfg", tmp_path / "exported.weights"
-    export_darknet(load(tmp_path / "first"), cfg_out, weights_out)
-    assert weights_out.read_bytes() == weights_path.read_bytes()
-    assert parse_cfg(cfg_out).layers == parse_cfg(cfg_path).layers
-    second = convert(cfg_out, weights_out, tmp_path / "second")
-    for a, b in zip(all_weights(first.model), all_weights(second.model), strict=True):
-        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(darknet.model(x).numpy(), want)
+    assert not hasattr(darknet, "anchors") and not hasattr(darknet, "class_names")  # detection's business
 
 
 def test_space_to_depth_model_exports_as_reorg3d(darknet_files, tmp_path):
@@ -128,14 +100,6 @@ def test_export_converts_batch_norm_epsilon(tmp_path):
     unshifted = build_keras(cfg)
     set_darknet_weights(unshifted, convs)
     assert np.abs(unshifted(x).numpy() - want).max() > 1e-2 * scale
-
-
-def test_load_rejects_other_directories(tmp_path):
-    with pytest.raises(FormatError, match="model.json: not found: not a converted-model directory"):
-        load(tmp_path)
-    (tmp_path / "model.json").write_text('{"format": "something else"}')
-    with pytest.raises(FormatError, match="model.json: not a 'yad2k-style darknet conversion 1' file"):
-        load(tmp_path)
 
 
 def test_export_needs_specs_and_a_fixed_size(tmp_path):

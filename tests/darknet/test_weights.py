@@ -4,12 +4,10 @@ import numpy as np
 import pytest
 
 from yad2k_style.darknet import Header, parse_cfg_text, read_weights, write_weights
+from yad2k_style.darknet.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError
 from yad2k_style.darknet.synthetic import random_convs
 from yad2k_style.errors import (
     FormatError,
-    NotDarknetWeightsError,
-    WeightsCountError,
-    WeightsMismatchError,
     YadWarning,
 )
 

@@ -8,6 +8,7 @@ from PIL import Image
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import read_image, resize_image
 from yad2k_style.yolo import Detector, yolo_eval, yolo_head
+from yad2k_style.yolo.sources import ModelSource
 
 
 def _images():
@@ -114,13 +115,26 @@ def test_rejects_mismatched_anchors_or_classes(tiny_yolo, tiny_anchors):
         Detector(tiny_yolo, tiny_anchors, [str(i) for i in range(80)])
 
 
-def test_from_keras(tiny_yolo_file, tiny_anchors, tiny_classes, tmp_path):
-    detector = Detector.from_keras(tiny_yolo_file, tiny_anchors, tiny_classes)
+def test_load_a_keras_file(tiny_yolo_file, tiny_anchors, tiny_classes, tmp_path):
+    (tmp_path / "anchors.txt").write_text(", ".join(map(str, tiny_anchors.ravel())))
+    (tmp_path / "classes.txt").write_text("\n".join(tiny_classes))
+    detector = Detector.load(ModelSource(model=str(tiny_yolo_file), anchors=str(tmp_path / "anchors.txt"),
+                                         classes=str(tmp_path / "classes.txt")), score_threshold=0.3)
     assert detector.input_size == (64, 64) and detector.class_names == tiny_classes
+    np.testing.assert_array_equal(detector.anchors, tiny_anchors)
     with pytest.raises(FormatError, match=r"tiny\.keras: .*does not fit 5 anchors × \(5 \+ 80 classes\)"):
-        Detector.from_keras(tiny_yolo_file)   # the packaged COCO classes and course anchors
+        Detector.load(ModelSource(model=str(tiny_yolo_file)))   # the packaged COCO classes and course anchors
     with pytest.raises(FormatError, match=r"missing\.keras: file not found"):
-        Detector.from_keras(tmp_path / "missing.keras")
+        Detector.load(ModelSource(model=str(tmp_path / "missing.keras")))
     (tmp_path / "bad.keras").write_bytes(b"not a zip")
     with pytest.raises(FormatError, match=r"bad\.keras: not a loadable Keras model"):
-        Detector.from_keras(tmp_path / "bad.keras")
+        Detector.load(ModelSource(model=str(tmp_path / "bad.keras")))
+
+
+def test_load_by_registered_name():
+    detector = Detector.load(ModelSource(model="yolov2-shapes"))
+    assert detector.class_names == ["circle", "square", "triangle"] and detector.input_size == (128, 128)
+    assert Detector.load().class_names == detector.class_names  # the default: the embedded detector
+    with pytest.raises(YadError, match=r"yolov2: its weights are not packaged; they are published at "
+                                       r"https://pjreddie.com/media/files/yolov2.weights"):
+        Detector.load(ModelSource(model="yolov2"))

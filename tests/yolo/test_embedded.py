@@ -10,11 +10,12 @@ from PIL import Image
 from yad2k_style import cli
 from yad2k_style.assets import asset_path, read_anchors, read_classes
 from yad2k_style.boxes import pairwise_iou
+from yad2k_style.cli import detection
 from yad2k_style.darknet import float_count, parse_cfg
 from yad2k_style.darknet.weights import Header
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.labels import write_yolo
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
+from yad2k_style.yolo.synthetic import EVALUATION_SEED, SHAPE_CLASSES, scenes
 
 MAP_50_FLOOR = 0.90  # issue 5's acceptance
 PACKAGE_LIMIT = 6 * 2**20  # "a few MB at most"
@@ -59,9 +60,9 @@ def _matched(truth_boxes, truth_classes, records, min_size):
 def test_detect_without_arguments_annotates_the_sample_scenes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["detect", "--json", "d.json"]) == 0
-    lines = capsys.readouterr().out.replace(cli.CLEAR_LINE, "\n").splitlines()
+    lines = capsys.readouterr().out.replace(detection.CLEAR_LINE, "\n").splitlines()
     records = json.loads((tmp_path / "d.json").read_text())
-    samples = scenes(embedded.EVALUATION_SEED, embedded.SAMPLE_SCENES)
+    samples = scenes(EVALUATION_SEED, embedded.SAMPLE_SCENES)
     for index, sample in enumerate(samples):
         name = f"scene_{index:03d}.png"
         mine = [r for r in records if r["file"] == name]
@@ -69,7 +70,7 @@ def test_detect_without_arguments_annotates_the_sample_scenes(tmp_path, monkeypa
         scale = embedded.SAMPLE_SCALE
         assert _matched(sample.boxes * scale, sample.classes, mine, min_size=24 * scale)
         enlarged = np.asarray(sample.image).repeat(scale, axis=0).repeat(scale, axis=1)
-        with Image.open(tmp_path / cli.DEFAULT_SAMPLE_OUT / name) as annotated:
+        with Image.open(tmp_path / detection.SAMPLE_OUT / name) as annotated:
             drawn = np.asarray(annotated.convert("RGB"), float)
         assert drawn.shape == enlarged.shape == (128 * scale, 128 * scale, 3)
         changed = np.abs(drawn - enlarged).max(axis=-1) > 0
@@ -80,7 +81,7 @@ def test_detect_without_arguments_annotates_the_sample_scenes(tmp_path, monkeypa
 @pytest.fixture
 def scene_files(tmp_path):
     paths = []
-    for index, sample in enumerate(scenes(embedded.EVALUATION_SEED + 1, 3)):
+    for index, sample in enumerate(scenes(EVALUATION_SEED + 1, 3)):
         paths.append(tmp_path / f"s{index}.png")
         sample.image.save(paths[-1])
     return paths

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from yad2k_style.registry import create_model
 from yad2k_style.summary import (
     compare_tables,
     model_table,
@@ -14,7 +15,7 @@ from yad2k_style.summary import (
     read_table,
     reference_table_path,
 )
-from yad2k_style.yolo import create_model, darknet19, yolo_v2, yolov2_tiny, yolov2_tiny_voc
+from yad2k_style.yolo import darknet19, yolo_v2, yolov2_tiny, yolov2_tiny_voc
 from yad2k_style.yolo.model import yolov2_shapes
 
 SHARED_TABLE = Path(__file__).parents[2].parent / "shared" / "reference" / "yolov2_608_summary.tsv"
@@ -86,7 +87,7 @@ def test_other_anchor_counts_and_registry():
     model = yolo_v2((416, 416, 3), num_anchors=3, num_classes=2)
     assert model.output_shape == (None, 13, 13, 3 * 7)
     assert create_model("yolov2-voc").output_shape == (None, 13, 13, 125)
-    with pytest.raises(ValueError, match="unknown model 'yolov3'"):
+    with pytest.raises(ValueError, match="unknown model 'yolov3'; registered models: yolov2, yolov2-voc"):
         create_model("yolov3")
 
 

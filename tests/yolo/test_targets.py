@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from yad2k_style.yolo.targets import assign_anchors, notes_target, preprocess_true_boxes, shape_iou
+from yad2k_style.boxes import wh_iou
+from yad2k_style.yolo.targets import assign_anchors, notes_target, preprocess_true_boxes
 
 ANCHORS = np.array([[1.0, 1.0], [4.0, 2.0], [2.0, 4.0]], np.float32)
 
@@ -24,7 +25,7 @@ def test_log_size_encoding_and_non_square_grid():
     assert mask.shape == (10, 19, 3, 1)
     row, col, anchor = (int(v) for v in np.argwhere(mask[..., 0])[0])
     assert (row, col) == (1, 17)
-    expected_anchor = int(np.argmax(shape_iou([[3.0, 1.5]], ANCHORS)[0]))
+    expected_anchor = int(np.argmax(wh_iou([[3.0, 1.5]], ANCHORS)[0]))
     assert anchor == expected_anchor == 1
     np.testing.assert_allclose(matching[row, col, anchor, 2:4], [np.log(3 / 4), np.log(1.5 / 2)], rtol=1e-6)
 
@@ -37,7 +38,7 @@ def test_collision_takes_next_best_anchor_and_counts_drops():
     assert taken.tolist() == [1, 1, 1]  # the first three fill all three anchors of the cell
     assert assignment.dropped == 1
     # the first box keeps its best anchor; the second gets the next best, not an overwrite
-    order = np.argsort(-shape_iou([[4.0, 2.0]], ANCHORS)[0], kind="stable")
+    order = np.argsort(-wh_iou([[4.0, 2.0]], ANCHORS)[0], kind="stable")
     assert order[0] == 1
     assert assignment.matching_true_boxes[6, 6, order[1], 4] == 1
 

@@ -1,6 +1,7 @@
 """Training: the `train` command end to end, resuming after a crash, and MirroredStrategy."""
 
 import csv
+import json
 import subprocess
 import sys
 import textwrap
@@ -11,8 +12,8 @@ import pytest
 import tensorflow as tf
 
 from yad2k_style import cli
+from yad2k_style.artifacts import load_artifact
 from yad2k_style.assets import asset_path
-from yad2k_style.darknet import load
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
 from yad2k_style.yolo.model import yolov2_shapes
@@ -91,12 +92,43 @@ def test_train_command_end_to_end(tmp_path, capsys):
     with open(out / "history.csv") as stream:
         row = next(csv.DictReader(stream))
     assert {"loss", "xy", "wh", "objectness", "no_object", "class"} <= set(row)
-    assert (out / "stage1.weights.h5").exists() and (out / "final.weights.h5").exists()
+    assert (out / "stage1.weights.h5").exists() and (out / "model.weights.h5").exists()
+    info = json.loads((out / "model.json").read_text())
+    assert info["architecture"] == {"kind": "registry", "model": "yolov2-shapes", "arguments": {
+        "input_shape": [128, 128, 3], "num_anchors": 3, "num_classes": 3}}
+    assert info["class_names"] == list(SHAPE_CLASSES) and len(info["anchors"]) == 3
     assert any((out / "logs").rglob("events.out.tfevents.*"))
     model = keras.saving.load_model(out / "final.keras", safe_mode=True)
     assert model.output_shape == (None, 4, 4, 3 * 8)
     assert (out / "classes.txt").read_text().split() == list(SHAPE_CLASSES)
     assert len((out / "anchors.txt").read_text().split(",")) == 6
+    used_in_new_processes(root, out, tmp_path)
+
+
+def run_cli(*argv):
+    """``yad2k-style ARGV`` in a new Python process: nothing the test process registered helps it."""
+    result = subprocess.run([sys.executable, "-m", "yad2k_style", *map(str, argv)], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout
+
+
+def used_in_new_processes(dataset, run, tmp_path):
+    """A trained run is a model directory that ``detect`` and ``evaluate`` read in fresh processes, with
+    the run's classes and 3 k-means anchors (the course's 5 would not fit its 24 output channels); its
+    ``final.keras`` loads there too (no saved loss to look up)."""
+    image = dataset / "images" / "0.png"
+    out = run_cli("detect", image, "--model", run, "--score-threshold", "0", "--max-boxes", "5",
+                  "--json", tmp_path / "d.json")
+    assert out.splitlines() == [f"Found 5 boxes for {image}"]
+    records = json.loads((tmp_path / "d.json").read_text())
+    assert len(records) == 5 and {r["class"] for r in records} <= set(SHAPE_CLASSES)
+    out = run_cli("evaluate", dataset, "--model", run, "--plot", "", "--json", tmp_path / "m.json")
+    assert out.startswith(f"{dataset}: ") and json.loads((tmp_path / "m.json").read_text())["map_50"] >= 0
+    out = run_cli("detect", image, "--model", run / "final.keras", "--classes", run / "classes.txt",
+                  "--anchors", run / "anchors.txt", "--score-threshold", "0", "--max-boxes", "5",
+                  "--json", tmp_path / "k.json")
+    assert json.loads((tmp_path / "k.json").read_text()) == records
 
 
 def test_train_starts_from_converted_darknet_weights(tmp_path, capsys):
@@ -112,7 +144,7 @@ def test_train_starts_from_converted_darknet_weights(tmp_path, capsys):
                      "--freeze-body-epochs", "1", "--batch-size", "4", "--no-augment"])
     assert code == 0
     capsys.readouterr()
-    darknet = load(converted_dir).model
+    darknet = load_artifact(converted_dir).model
     trained = keras.saving.load_model(out / "final.keras", safe_mode=True)
     body = [layer.name for layer in darknet.layers if layer.weights][:-1]
     convs = [layer for layer in darknet.layers if isinstance(layer, keras.layers.Conv2D)]
@@ -132,7 +164,8 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
     from yad2k_style.yolo.model import yolov2_shapes
-    from yad2k_style.yolo.train import select_strategy, train
+    from yad2k_style.training import select_strategy
+    from yad2k_style.yolo.train import train
     strategy = select_strategy(["/cpu:0", "/cpu:1"])
     images = np.random.default_rng(0).uniform(size=(8, 64, 64, 3)).astype("float32")
     y = np.zeros((8, 2, 2, 3, 6), "float32"); y[:, 0, 1, 1] = [1, 0.5, 0.5, 0.1, -0.1, 2]

@@ -1,29 +1,27 @@
-"""Darknet's format: cfg parser → specs, weights reader/writer, conversion to Keras and back.
+"""Darknet's format, and nothing of what a network detects: cfg ↔ specs, weights ↔ arrays, Keras ↔ Darknet.
 
-``read_darknet`` gives a :class:`ConvertedModel` (the Keras model, anchors, class names) in
-memory, ``convert`` writes a converted-model directory, ``load`` gives it back, and
-``export_darknet`` writes a Keras model as cfg + weights.
+``parse_cfg`` gives the specs, ``read_weights`` the arrays, ``read_darknet`` a :class:`DarknetModel`
+(the Keras model, its cfg, the weights header) in memory, and ``export_darknet`` writes a Keras model
+built from specs as cfg + weights.
 """
 
 from yad2k_style.darknet.cfg import DarknetCfg, Net, format_cfg, parse_cfg, parse_cfg_text
-from yad2k_style.darknet.convert import ConvertedModel, convert, darknet_to_keras, load, read_darknet
+from yad2k_style.darknet.convert import DarknetModel, darknet_to_keras, read_darknet
 from yad2k_style.darknet.export import export_darknet
 from yad2k_style.darknet.model import DARKNET_BN_EPSILON, build_keras
 from yad2k_style.darknet.weights import Header, float_count, read_weights, write_weights
 
 __all__ = [
     "DARKNET_BN_EPSILON",
-    "ConvertedModel",
     "DarknetCfg",
+    "DarknetModel",
     "Header",
     "Net",
     "build_keras",
-    "convert",
     "darknet_to_keras",
     "export_darknet",
     "float_count",
     "format_cfg",
-    "load",
     "parse_cfg",
     "parse_cfg_text",
     "read_darknet",

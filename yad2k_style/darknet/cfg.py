@@ -7,9 +7,9 @@ comma-separated. Defaults are Darknet's. What this package cannot compute (an un
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from yad2k_style.errors import FormatError
+from yad2k_style.files import read_text
 from yad2k_style.netspec import (
     ACTIVATIONS,
     AvgPool,
@@ -156,13 +156,7 @@ class _Options:
 
 def parse_cfg(path):
     """Parse a Darknet ``.cfg`` file → :class:`DarknetCfg`."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FormatError(path, "file not found") from None
-    except UnicodeDecodeError as exc:
-        raise FormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_cfg_text(text, path)
+    return parse_cfg_text(read_text(path), path)
 
 
 def parse_cfg_text(text, path):

@@ -14,13 +14,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from yad2k_style.errors import (
-    FormatError,
-    NotDarknetWeightsError,
-    WeightsCountError,
-    WeightsMismatchError,
-    YadWarning,
-)
+from yad2k_style.darknet.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError
+from yad2k_style.errors import FormatError, YadWarning
 from yad2k_style.netspec import Convolutional, channel_counts
 
 FLOAT = np.dtype("<f4")

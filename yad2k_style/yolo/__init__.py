@@ -1,39 +1,31 @@
-"""YOLOv2 object detection: architectures and builders, decoding, post-processing, the detector."""
+"""YOLOv2 object detection: architectures and builders, decoding, post-processing, the detector,
+training, evaluation and the Darknet import.
 
-from yad2k_style.yolo.detector import Detections, Detector
-from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
-from yad2k_style.yolo.model import (
-    MODELS,
-    create_model,
-    darknet19,
-    darknet_body,
-    yolo_body,
-    yolo_v2,
-    yolov2_tiny,
-    yolov2_tiny_voc,
-)
-from yad2k_style.yolo.postprocess import (
-    scale_boxes,
-    yolo_eval,
-    yolo_filter_boxes,
-    yolo_non_max_suppression,
-)
+The names below are imported on first use, so importing a submodule that needs no TensorFlow (the
+command line's parser reads :mod:`yad2k_style.yolo.synthetic`) does not pull it in.
+"""
 
-__all__ = [
-    "MODELS",
-    "Detections",
-    "Detector",
-    "create_model",
-    "darknet19",
-    "darknet_body",
-    "scale_boxes",
-    "yolo_body",
-    "yolo_boxes_to_corners",
-    "yolo_eval",
-    "yolo_filter_boxes",
-    "yolo_head",
-    "yolo_non_max_suppression",
-    "yolo_v2",
-    "yolov2_tiny",
-    "yolov2_tiny_voc",
-]
+import importlib
+
+_EXPORTS = {
+    "Detections": "detector", "Detector": "detector",
+    "yolo_boxes_to_corners": "head", "yolo_head": "head",
+    "darknet19": "model", "darknet_body": "model", "yolo_body": "model", "yolo_v2": "model",
+    "yolov2_shapes": "model", "yolov2_tiny": "model", "yolov2_tiny_voc": "model",
+    "scale_boxes": "postprocess", "yolo_eval": "postprocess", "yolo_filter_boxes": "postprocess",
+    "yolo_non_max_suppression": "postprocess",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

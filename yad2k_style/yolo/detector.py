@@ -5,18 +5,17 @@ network's input size and the original image sizes to padded detections in the or
 pixels. Preparing images (reading, resizing) happens outside it, in a ``tf.data`` pipeline for files.
 """
 
-from pathlib import Path
 from typing import NamedTuple
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from yad2k_style import assets
-from yad2k_style.errors import FormatError, YadError, first_line
+from yad2k_style.boxes import convert_boxes
+from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import letterbox_geometry, letterbox_image, read_image, resize_image, to_rgb
 from yad2k_style.yolo import postprocess
 from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
+from yad2k_style.yolo.sources import load_detection_model
 
 
 class Detections(NamedTuple):
@@ -63,26 +62,14 @@ class Detector:
         ])
 
     @classmethod
-    def from_keras(cls, path, anchors=None, class_names=None, **settings):
-        """A detector around a saved ``.keras`` model (loaded with ``safe_mode=True``: no bytecode).
-
-        ``anchors`` and ``class_names`` default to the course's five anchors and the 80 COCO classes
-        shipped in the package; ``settings`` are the constructor's keywords.
-        """
-        if not Path(path).is_file():
-            raise FormatError(path, "file not found")
+    def load(cls, source=None, **settings):
+        """A detector around the model a :class:`~yad2k_style.yolo.sources.ModelSource` names (default:
+        the embedded detector); ``settings`` are the constructor's keywords."""
+        loaded = load_detection_model(source)
         try:
-            model = keras.saving.load_model(path, safe_mode=True)
-        except Exception as exc:  # Keras raises many types for a bad file; all mean "not loadable"
-            raise FormatError(path, f"not a loadable Keras model ({first_line(exc)})") from None
-        if anchors is None:
-            anchors = assets.read_anchors(assets.asset_path(assets.YOLOV2_ANCHORS))
-        if class_names is None:
-            class_names = assets.read_classes(assets.asset_path(assets.COCO_CLASSES))
-        try:
-            return cls(model, anchors, class_names, **settings)
+            return cls(loaded.model, loaded.anchors, loaded.class_names, **settings)
         except YadError as exc:
-            raise FormatError(path, str(exc)) from None
+            raise FormatError(loaded.source, str(exc)) from None
 
     def prepare(self, image):
         """An RGB PIL image of any size → uint8 array (H, W, 3) for :meth:`detect_batch`."""
@@ -135,7 +122,7 @@ class Detector:
         corners = tf.reshape(boxes, tf.concat([tf.shape(boxes)[:-1], [2, 2]], axis=0))  # (min, max) × (y, x)
         pixels = (corners * input_size - offset[:, None, None]) * (sizes / scaled)[:, None, None]
         pixels = tf.clip_by_value(pixels, 0.0, sizes[:, None, None])
-        return tf.reshape(tf.reverse(pixels, axis=[-1]), tf.shape(boxes))
+        return convert_boxes(tf.reshape(pixels, tf.shape(boxes)), "yxyx", "xyxy")
 
     def detect(self, images, batch_size=8):
         """Detections for PIL images (any mode and size) → list of :class:`Detections`, one per image."""

@@ -1,5 +1,5 @@
 """COCO-style evaluation with pycocotools: mAP@[.5:.95], mAP@.5, per-class AP and a
-precision-recall plot."""
+precision-recall plot; a detector on a labelled dataset or on held-out synthetic scenes."""
 
 import contextlib
 import io
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from yad2k_style.boxes import convert_boxes
+from yad2k_style.errors import FormatError, YadError
 from yad2k_style.files import atomic_path
-from yad2k_style.yolo.labels import coco_dict
+from yad2k_style.yolo import embedded
+from yad2k_style.yolo.labels import coco_dict, read_dataset
+from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 
 
 @dataclass(frozen=True)
@@ -41,10 +45,10 @@ def coco_evaluate(dataset, detections):
         truth.createIndex()
     results = []
     for image_id, (boxes, scores, classes) in enumerate(detections, start=1):
-        for (x0, y0, x1, y1), score, label in zip(np.asarray(boxes, float).reshape(-1, 4).tolist(),
-                                                  np.ravel(scores), np.ravel(classes), strict=True):
-            results.append({"image_id": image_id, "category_id": int(label) + 1,
-                            "bbox": [x0, y0, x1 - x0, y1 - y0], "score": float(score)})
+        xywh = convert_boxes(np.asarray(boxes, float).reshape(-1, 4), "xyxy", "xywh").tolist()
+        for bbox, score, label in zip(xywh, np.ravel(scores), np.ravel(classes), strict=True):
+            results.append({"image_id": image_id, "category_id": int(label) + 1, "bbox": bbox,
+                            "score": float(score)})
     names = dataset.class_names
     recall = np.linspace(0.0, 1.0, 101)
     if not results:
@@ -64,6 +68,51 @@ def coco_evaluate(dataset, detections):
         curves[name] = np.clip(precision[0, :, k], 0.0, None)
     return Evaluation(float(evaluation.stats[0]), float(evaluation.stats[1]), per_class_ap50,
                       per_class_ap, evaluation.params.recThrs, curves)
+
+
+@dataclass(frozen=True)
+class EvaluationRun:
+    """A detector evaluated: ``source`` describes the data, ``detections[i]`` belongs to
+    ``dataset.samples[i]``, ``evaluation`` holds the numbers."""
+
+    source: str
+    dataset: object
+    detections: list
+    evaluation: Evaluation
+
+    @property
+    def objects(self):
+        return sum(len(sample.classes) for sample in self.dataset.samples)
+
+    def to_json(self):
+        """The numbers as a JSON-ready dictionary."""
+        e = self.evaluation
+        return {"source": self.source, "map_50": e.map_50, "map_50_95": e.map_50_95,
+                "per_class_ap50": e.per_class_ap50, "per_class_ap": e.per_class_ap}
+
+
+def evaluate_detector(detector, dataset_path=None, scenes=EVALUATION_SCENES, seed=EVALUATION_SEED,
+                      batch_size=8):
+    """Run ``detector`` on a labelled dataset (any layout :func:`read_dataset` reads; its classes must
+    be the detector's, in order) or, without one, on ``scenes`` synthetic scenes of stream ``seed``
+    (training never draws from :data:`EVALUATION_SEED`); returns an :class:`EvaluationRun`."""
+    if dataset_path is not None:
+        dataset = read_dataset(dataset_path)
+        if dataset.class_names != detector.class_names:
+            raise YadError(f"{dataset_path}: classes {dataset.class_names} are not the model's "
+                           f"{detector.class_names}")
+        detections = []
+        for _, result, _ in detector.detect_files([s.image_path for s in dataset.samples], batch_size):
+            if isinstance(result, FormatError):
+                raise result
+            detections.append(result)
+        source = str(dataset_path)
+    else:
+        dataset, images = embedded.evaluation_set(scenes, seed)
+        detections = detector.detect(images, batch_size)
+        source = f"{scenes} held-out scenes (seed {seed})"
+    evaluation = coco_evaluate(dataset, [(d.boxes, d.scores, d.classes) for d in detections])
+    return EvaluationRun(source, dataset, detections, evaluation)
 
 
 def _mean_valid(values):

@@ -6,6 +6,8 @@ Relative coordinates run from 0 to 1 across the network input: x along its width
 import numpy as np
 import tensorflow as tf
 
+from yad2k_style.boxes import convert_boxes
+
 
 def yolo_head(feats, anchors, num_classes):
     """Decode the network's output ``feats`` (batch, H, W, A·(5 + C)).
@@ -41,7 +43,4 @@ def yolo_boxes_to_corners(box_xy, box_wh):
 
     The course's order, the one ``tf.image.non_max_suppression`` takes; units are kept.
     """
-    box_mins = box_xy - box_wh / 2.0
-    box_maxes = box_xy + box_wh / 2.0
-    return tf.concat([box_mins[..., 1:2], box_mins[..., 0:1], box_maxes[..., 1:2], box_maxes[..., 0:1]],
-                     axis=-1)
+    return convert_boxes(tf.concat([box_xy, box_wh], axis=-1), "cxcywh", "yxyx")

@@ -19,13 +19,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from yad2k_style.assets import read_classes
+from yad2k_style.assets import read_classes, write_classes
+from yad2k_style.boxes import convert_boxes
 from yad2k_style.errors import FormatError
-from yad2k_style.files import write_text_atomically
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+from yad2k_style.files import read_text, write_text_atomically
+from yad2k_style.images import IMAGE_EXTENSIONS, image_size
 
 
 @dataclass
@@ -66,15 +65,7 @@ def read_dataset(path):
 def _images(folder):
     if not folder.is_dir():
         raise FormatError(folder, "image folder not found")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-
-
-def _image_size(path):
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except (OSError, ValueError) as exc:
-        raise FormatError(path, f"cannot read image ({exc})") from None
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
 
 
 def read_yolo(folder):
@@ -83,17 +74,15 @@ def read_yolo(folder):
     class_names = read_classes(folder / "classes.txt")
     samples = []
     for image_path in _images(folder / "images"):
-        width, height = _image_size(image_path)
+        height, width = image_size(image_path)
         label_path = folder / "labels" / f"{image_path.stem}.txt"
         rows = []
         if label_path.exists():
-            for number, line in enumerate(label_path.read_text().splitlines(), start=1):
+            for number, line in enumerate(read_text(label_path).splitlines(), start=1):
                 if line.strip():
                     rows.append(_yolo_row(label_path, number, line, len(class_names)))
         values = np.array(rows, np.float64).reshape(-1, 5)
-        x, y, w, h = (values[:, i] for i in range(1, 5))
-        boxes = np.stack([(x - w / 2) * width, (y - h / 2) * height,
-                          (x + w / 2) * width, (y + h / 2) * height], axis=1)
+        boxes = convert_boxes(values[:, 1:], "rel_cxcywh", "xyxy", (height, width))
         samples.append(Sample(image_path, width, height, boxes.astype(np.float32),
                               values[:, 0].astype(np.int32)))
     return LabelledDataset(samples, class_names)
@@ -157,7 +146,7 @@ def read_coco(json_path):
     """COCO detection JSON (see the module docstring); crowd annotations are skipped."""
     json_path = Path(json_path)
     try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
+        data = json.loads(read_text(json_path))
         categories = sorted(data["categories"], key=lambda c: c["id"])
         images = data["images"]
         annotations = data["annotations"]
@@ -178,7 +167,7 @@ def read_coco(json_path):
         anns = by_image[image["id"]]
         xywh = np.array([a["bbox"] for a in anns], np.float32).reshape(-1, 4)
         samples.append(Sample(image_dir / image["file_name"], image["width"], image["height"],
-                              np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1),
+                              convert_boxes(xywh, "xywh", "xyxy"),
                               np.array([class_index[a["category_id"]] for a in anns], np.int32)))
     return LabelledDataset(samples, [c["name"] for c in categories])
 
@@ -187,12 +176,11 @@ def write_yolo(dataset, folder):
     """Write labels (and classes.txt) in the YOLO txt layout; images must already be in images/."""
     folder = Path(folder)
     (folder / "labels").mkdir(parents=True, exist_ok=True)
-    write_text_atomically(folder / "classes.txt", "".join(f"{name}\n" for name in dataset.class_names))
+    write_classes(folder / "classes.txt", dataset.class_names)
     for s in dataset.samples:
         lines = []
-        for (x0, y0, x1, y1), label in zip(s.boxes.astype(np.float64), s.classes, strict=True):
-            values = ((x0 + x1) / 2 / s.width, (y0 + y1) / 2 / s.height,
-                      (x1 - x0) / s.width, (y1 - y0) / s.height)
+        relative = convert_boxes(s.boxes.astype(np.float64), "xyxy", "rel_cxcywh", (s.height, s.width))
+        for values, label in zip(relative, s.classes, strict=True):
             lines.append(f"{label} " + " ".join(f"{v:.8f}" for v in values) + "\n")
         write_text_atomically(folder / "labels" / f"{Path(s.image_path).stem}.txt", "".join(lines))
 
@@ -201,7 +189,7 @@ def write_voc(dataset, folder):
     """Write one VOC XML per image (and classes.txt); images must already be in JPEGImages/."""
     folder = Path(folder)
     (folder / "Annotations").mkdir(parents=True, exist_ok=True)
-    write_text_atomically(folder / "classes.txt", "".join(f"{name}\n" for name in dataset.class_names))
+    write_classes(folder / "classes.txt", dataset.class_names)
     for s in dataset.samples:
         root = ElementTree.Element("annotation")
         ElementTree.SubElement(root, "filename").text = Path(s.image_path).name
@@ -224,10 +212,10 @@ def coco_dict(dataset):
     for image_id, s in enumerate(dataset.samples, start=1):
         images.append({"id": image_id, "file_name": Path(s.image_path).name,
                        "width": s.width, "height": s.height})
-        for (x0, y0, x1, y1), label in zip(s.boxes.tolist(), s.classes.tolist(), strict=True):
+        xywh = convert_boxes(s.boxes.astype(np.float64), "xyxy", "xywh").tolist()
+        for (x, y, w, h), label in zip(xywh, s.classes.tolist(), strict=True):
             annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                "category_id": label + 1, "bbox": [x0, y0, x1 - x0, y1 - y0],
-                                "area": (x1 - x0) * (y1 - y0), "iscrowd": 0})
+                                "category_id": label + 1, "bbox": [x, y, w, h], "area": w * h, "iscrowd": 0})
     categories = [{"id": i + 1, "name": name} for i, name in enumerate(dataset.class_names)]
     return {"images": images, "annotations": annotations, "categories": categories}
 

@@ -15,6 +15,8 @@ loss is ``0.5 · (xy + wh + objectness + no_object + class)``, each a sum of squ
 import keras
 import tensorflow as tf
 
+from yad2k_style.boxes import convert_boxes, elementwise_iou
+
 PARTS = ("xy", "wh", "objectness", "no_object", "class")
 
 
@@ -41,10 +43,12 @@ def yolo_loss_parts(y_true, y_pred, anchors, num_classes, object_scale=5.0, no_o
     pred_flat = tf.reshape(pred_corners, [batch, -1, 1, 4])
     true_flat = tf.reshape(true_corners, [batch, 1, -1, 4])
     true_present = tf.reshape(mask, [batch, 1, -1])
-    best_iou = tf.reduce_max(_iou(pred_flat, true_flat) * true_present, axis=-1)
+    best_iou = tf.reduce_max(elementwise_iou(pred_flat, true_flat) * true_present, axis=-1)
     ignore = tf.cast(tf.reshape(best_iou, tf.shape(mask)) > iou_ignore, feats.dtype)
 
-    target_confidence = tf.stop_gradient(_iou(pred_corners, true_corners)[..., None]) if rescore else 1.0
+    target_confidence = 1.0
+    if rescore:
+        target_confidence = tf.stop_gradient(elementwise_iou(pred_corners, true_corners)[..., None])
     one_hot = tf.one_hot(tf.cast(matching[..., 4], tf.int32), num_classes)
     parts = {
         "xy": coordinates_scale * mask * tf.square(matching[..., 0:2] - cell_xy),
@@ -62,16 +66,8 @@ def _plain_anchors(anchors):
 
 
 def _corners(xy, wh):
-    return tf.concat([xy - wh / 2, xy + wh / 2], axis=-1)
-
-
-def _iou(a, b):
-    """IoU of corner boxes ``(x1, y1, x2, y2)`` broadcast over leading axes; 0 for empty boxes."""
-    inter_wh = tf.maximum(tf.minimum(a[..., 2:4], b[..., 2:4]) - tf.maximum(a[..., 0:2], b[..., 0:2]), 0.0)
-    inter = inter_wh[..., 0] * inter_wh[..., 1]
-    area_a = tf.reduce_prod(a[..., 2:4] - a[..., 0:2], axis=-1)
-    area_b = tf.reduce_prod(b[..., 2:4] - b[..., 0:2], axis=-1)
-    return tf.math.divide_no_nan(inter, area_a + area_b - inter)
+    """Centres and sizes (..., 2) → corners (..., 4) ``(x_min, y_min, x_max, y_max)``."""
+    return convert_boxes(tf.concat([xy, wh], axis=-1), "cxcywh", "xyxy")
 
 
 @keras.saving.register_keras_serializable(package="yad2k_style")

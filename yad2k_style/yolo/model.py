@@ -5,9 +5,6 @@ in the course's Keras summary. YOLOv2 inputs must be multiples of 32 (five strid
 output grid is ``(height / 32, width / 32)`` with ``num_anchors * (5 + num_classes)`` channels.
 """
 
-
-import inspect
-
 from yad2k_style.netspec import (
     AvgPool,
     Convolutional,
@@ -134,32 +131,3 @@ def yolov2_shapes(input_shape=(128, 128, 3), num_anchors=5, num_classes=3):
 def darknet19(input_shape=(224, 224, 3), num_classes=1000):
     """Darknet-19 ImageNet classifier → class probabilities (batch, num_classes)."""
     return build_model(darknet19_specs(num_classes), input_shape, "darknet19")
-
-
-#: Named models for the CLI and users: name → (builder, keyword arguments).
-MODELS = {
-    "yolov2": (yolo_v2, {}),
-    "yolov2-voc": (yolo_v2, {"input_shape": (416, 416, 3), "num_classes": 20}),
-    "yolov2-tiny": (yolov2_tiny, {}),
-    "yolov2-tiny-voc": (yolov2_tiny_voc, {}),
-    "yolov2-shapes": (yolov2_shapes, {}),
-    "darknet19": (darknet19, {}),
-}
-
-
-def default_input_shape(name):
-    """The input shape a registered model is built with by default."""
-    builder, defaults = _registered(name)
-    return defaults.get("input_shape", inspect.signature(builder).parameters["input_shape"].default)
-
-
-def _registered(name):
-    if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODELS)}")
-    return MODELS[name]
-
-
-def create_model(name, **overrides):
-    """Build a registered model by name (see :data:`MODELS`); keyword overrides go to its builder."""
-    builder, defaults = _registered(name)
-    return builder(**{**defaults, **overrides})

@@ -1,6 +1,8 @@
 """``tf.data`` training input: decode, augment images and boxes together, build targets, prefetch.
 
-Each element is ``(image, y_true)``: image float32 (H, W, 3) in [0, 1] at the model's input size,
+Images are read as :func:`yad2k_style.images.read_image` reads them for detection (EXIF orientation
+applied, transparency over white), so training sees what the detector will. Each element is
+``(image, y_true)``: image float32 (H, W, 3) in [0, 1] at the model's input size,
 ``y_true`` (H/32, W/32, A, 6) as :func:`yad2k_style.yolo.targets.pack_y_true` packs it. Augmentation
 (on by default) draws, per image and per epoch: a horizontal flip, a scale/translate jitter (a crop
 window up to ``jitter`` larger or smaller than the image, shifted; outside pixels grey), and colour
@@ -11,7 +13,9 @@ after the crop is dropped.
 import numpy as np
 import tensorflow as tf
 
-from yad2k_style.yolo.targets import DOWNSAMPLE, assign_anchors, pack_y_true
+from yad2k_style.boxes import convert_boxes
+from yad2k_style.images import read_image
+from yad2k_style.yolo.targets import DOWNSAMPLE, y_true_for_boxes
 
 MIN_VISIBLE = 0.3
 
@@ -24,7 +28,7 @@ def relative_corners(dataset, max_boxes):
     counts = np.zeros((count,), np.int32)
     for i, s in enumerate(dataset.samples):
         n = min(len(s.boxes), max_boxes)
-        boxes[i, :n] = s.boxes[:n] / np.array([s.width, s.height, s.width, s.height], np.float32)
+        boxes[i, :n] = convert_boxes(s.boxes[:n], "xyxy", "rel_xyxy", (s.height, s.width))
         classes[i, :n] = s.classes[:n]
         counts[i] = n
     return boxes, classes, counts
@@ -46,28 +50,21 @@ def training_pipeline(dataset, input_shape, anchors, batch_size, augment=True, s
 
     def load(element, pair):
         path, box, label, count = element
-        image = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        image = tf.image.convert_image_dtype(image, tf.float32)
+        image = tf.numpy_function(lambda p: np.asarray(read_image(p.decode())), [path], tf.uint8)
+        image = tf.image.convert_image_dtype(tf.ensure_shape(image, (None, None, 3)), tf.float32)
         box, label = box[:count], label[:count]
         if augment:
             image, box, label = augment_example(image, box, label, (height, width), pair, jitter)
         else:
             image = tf.image.resize(image, (height, width))
         y_true = tf.numpy_function(
-            lambda b, c: _targets(b, c, anchors, grid), [box, label], tf.float32)
+            lambda b, c: y_true_for_boxes(b, c, anchors, grid)[0], [box, label], tf.float32)
         y_true.set_shape((*grid, len(anchors), 6))
         image.set_shape((height, width, 3))
         return image, y_true
 
     return (data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
-
-
-def _targets(boxes, classes, anchors, grid):
-    xywh = np.concatenate([(boxes[:, 0:2] + boxes[:, 2:4]) / 2, boxes[:, 2:4] - boxes[:, 0:2],
-                           classes[:, None].astype(np.float32)], axis=1)
-    assignment = assign_anchors(xywh, anchors, grid)
-    return pack_y_true(assignment.detectors_mask, assignment.matching_true_boxes)
 
 
 def augment_example(image, boxes, classes, size, seed, jitter=0.2):

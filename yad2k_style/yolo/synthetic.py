@@ -4,6 +4,7 @@ The embedded default detector is trained and evaluated on these scenes, so the p
 something out of the box with no download. Three classes (``circle``, ``square``, ``triangle``);
 objects from 10 to 60 pixels on a 128×128 canvas, several per scene, often two in one 32-pixel cell.
 Every scene is a pure function of ``(seed, index)``: the same arguments give the same pixels.
+This module imports no TensorFlow (the command line reads its seeds to show them in ``--help``).
 """
 
 from dataclasses import dataclass
@@ -16,6 +17,13 @@ SCENE_SIZE = 128
 MIN_SIZE, MAX_SIZE = 10, 60
 MAX_OBJECTS = 6
 MAX_OVERLAP = 0.25  # at most this fraction of the smaller of two objects is covered by the other
+
+# Streams of scenes (seeds): the embedded detector trains on the first two; evaluation uses the third,
+# which training never sees.
+TRAIN_SEED = 1
+VALIDATION_SEED = 2
+EVALUATION_SEED = 1128
+EVALUATION_SCENES = 500
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yad2k_style.boxes import convert_boxes, wh_iou
+
 DOWNSAMPLE = 32  # YOLOv2's five stride-2 max-pools
 
 
@@ -22,14 +24,6 @@ class AnchorAssignment:
     detectors_mask: np.ndarray
     matching_true_boxes: np.ndarray
     dropped: int
-
-
-def shape_iou(wh, anchors):
-    """IoU of boxes (N, 2) and anchors (A, 2) as if they shared a centre → (N, A)."""
-    wh = np.asarray(wh, np.float64)[:, None, :]
-    anchors = np.asarray(anchors, np.float64)[None, :, :]
-    inter = np.prod(np.minimum(wh, anchors), axis=-1)
-    return inter / (np.prod(wh, axis=-1) + np.prod(anchors, axis=-1) - inter)
 
 
 def assign_anchors(true_boxes, anchors, grid_shape):
@@ -48,7 +42,7 @@ def assign_anchors(true_boxes, anchors, grid_shape):
         cell_w, cell_h = w * grid_w, h * grid_h
         col = min(int(np.floor(x * grid_w)), grid_w - 1)
         row = min(int(np.floor(y * grid_h)), grid_h - 1)
-        order = np.argsort(-shape_iou([[cell_w, cell_h]], anchors)[0], kind="stable")
+        order = np.argsort(-wh_iou([[cell_w, cell_h]], anchors)[0], kind="stable")
         free = [k for k in order if mask[row, col, k, 0] == 0]
         if not free:
             dropped += 1
@@ -86,3 +80,12 @@ def notes_target(true_boxes, grid_shape, num_classes, anchors=((1.0, 1.0),)):
 def pack_y_true(detectors_mask, matching_true_boxes):
     """One tensor for ``model.fit``: (…, H, W, A, 6) = mask followed by the matching box."""
     return np.concatenate([detectors_mask, matching_true_boxes], axis=-1)
+
+
+def y_true_for_boxes(boxes, classes, anchors, grid_shape, box_format="rel_xyxy", image_size=None):
+    """The loss's target for one image: boxes (N, 4) in ``box_format`` (pixels need ``image_size =
+    (height, width)``) and classes (N,) → ``(y_true float32 (H, W, A, 6), boxes dropped)``."""
+    xywh = convert_boxes(np.asarray(boxes, np.float64).reshape(-1, 4), box_format, "rel_cxcywh", image_size)
+    labels = np.asarray(classes, np.float64).reshape(-1, 1)
+    assignment = assign_anchors(np.concatenate([xywh, labels], axis=1), anchors, grid_shape)
+    return pack_y_true(assignment.detectors_mask, assignment.matching_true_boxes), assignment.dropped

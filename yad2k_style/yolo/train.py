@@ -1,37 +1,26 @@
 """Training a YOLOv2-family model: loss and metrics, YAD2K's two stages, checkpoints, resuming.
 
 Stage 1 (optional, ``freeze_body_epochs``) trains only the final detector convolution on a frozen
-body, as YAD2K's retraining does; stage 2 trains every layer. Under ``out_dir``:
-``checkpoints/epoch_NNN.weights.h5`` after each epoch, ``logs/`` for TensorBoard, ``backup/`` while an
-epoch is in progress (a rerun with the same ``out_dir`` resumes there, optimizer state included),
-and ``final.weights.h5`` at the end.
+body, as YAD2K's retraining does; stage 2 trains every layer. The run directory gets the shared
+training files (:mod:`yad2k_style.training`: checkpoints, logs, history, resume) and, at the end,
+``model.weights.h5``; :func:`train_on_dataset` makes it a model directory (:mod:`yad2k_style.artifacts`)
+that ``detect --model RUN`` and ``evaluate --model RUN`` read, with ``final.keras`` beside it.
 """
 
-import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
-from yad2k_style.files import atomic_path, write_text_atomically
+from yad2k_style import artifacts, registry, training
+from yad2k_style.assets import read_anchors, write_anchors, write_classes
+from yad2k_style.errors import YadError
+from yad2k_style.files import atomic_path
 from yad2k_style.yolo.loss import YoloLoss, YoloLossParts
 
 STAGE1_WEIGHTS = "stage1.weights.h5"
-FINAL_WEIGHTS = "final.weights.h5"
-
-
-def select_strategy(devices=None):
-    """``MirroredStrategy`` over ``devices`` or over all GPUs when there are several, else the default.
-
-    The same training code runs unchanged under ``tf.distribute.MultiWorkerMirroredStrategy`` on
-    several machines (set ``TF_CONFIG`` on each worker and pass that strategy to :func:`train`).
-    """
-    if devices:
-        return tf.distribute.MirroredStrategy(devices)
-    gpus = tf.config.list_logical_devices("GPU")
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy([gpu.name for gpu in gpus])
-    return tf.distribute.get_strategy()
+FINAL_KERAS = "final.keras"
 
 
 def compile_for_training(model, anchors, num_classes, learning_rate=1e-3, rescore=False):
@@ -42,112 +31,142 @@ def compile_for_training(model, anchors, num_classes, learning_rate=1e-3, rescor
     return model
 
 
-def train(build_model, train_data, anchors, num_classes, out_dir, epochs, freeze_body_epochs=0,
+def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, freeze_body_epochs=0,
           learning_rate=1e-3, validation_data=None, strategy=None, rescore=False, verbose=1):
-    """Train the model that ``build_model()`` returns and return it with its final weights.
+    """Train the model that ``build_model()`` returns and return it with its final weights, which are
+    also written to ``out_dir/model.weights.h5``.
 
     ``train_data`` (and ``validation_data``) yield ``(images, y_true)`` batches: images float32 in
     [0, 1] of the model's input shape, ``y_true`` (batch, H, W, A, 6) from ``pack_y_true``.
     """
     out = Path(out_dir)
-    (out / "checkpoints").mkdir(parents=True, exist_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
         model = build_model()
+    stage = _Stage(model, strategy, train_data, validation_data, anchors, num_classes, out, learning_rate,
+                   rescore, verbose)
     stage1 = out / STAGE1_WEIGHTS
     freeze_body_epochs = min(freeze_body_epochs, epochs)
     if freeze_body_epochs and stage1.exists():
         model.load_weights(stage1)
     elif freeze_body_epochs:
-        _fit_stage(model, strategy, train_data, validation_data, anchors, num_classes, out, "stage1",
-                   0, freeze_body_epochs, learning_rate, rescore, verbose, trainable_from=-1)
-        _save_atomically(model, stage1)
-    _fit_stage(model, strategy, train_data, validation_data, anchors, num_classes, out, "stage2",
-               freeze_body_epochs, epochs, learning_rate, rescore, verbose, trainable_from=0)
-    _save_atomically(model, out / FINAL_WEIGHTS)
+        stage.fit("stage1", 0, freeze_body_epochs, trainable_from=-1)
+        training.save_weights(model, stage1)
+    stage.fit("stage2", freeze_body_epochs, epochs, trainable_from=0)
+    training.save_weights(model, out / artifacts.WEIGHTS_FILE)
     return model
 
 
-def _fit_stage(model, strategy, train_data, validation_data, anchors, num_classes, out, stage,
-               first_epoch, last_epoch, learning_rate, rescore, verbose, trainable_from):
-    """Fit epochs ``[first_epoch, last_epoch)`` with weight layers before ``trainable_from`` frozen."""
-    weighted = [layer for layer in model.layers if layer.weights]
-    boundary = len(weighted) + trainable_from if trainable_from < 0 else trainable_from
-    for index, layer in enumerate(weighted):
-        layer.trainable = index >= boundary
-    with strategy.scope():
-        compile_for_training(model, anchors, num_classes, learning_rate, rescore)
-    callbacks = [
-        keras.callbacks.BackupAndRestore(str(out / "backup" / stage)),
-        keras.callbacks.ModelCheckpoint(str(out / "checkpoints" / "epoch_{epoch:03d}.weights.h5"),
-                                        save_weights_only=True),
-        keras.callbacks.TensorBoard(str(out / "logs")),
-        keras.callbacks.CSVLogger(str(out / "history.csv"), append=True),
-    ]
-    if last_epoch > first_epoch:
-        model.fit(train_data, validation_data=validation_data, epochs=last_epoch,
-                  initial_epoch=first_epoch, callbacks=callbacks, verbose=verbose)
-    write_text_atomically(out / "state.json", json.dumps({"stage": stage, "epochs_done": last_epoch}) + "\n")
+@dataclass
+class _Stage:
+    model: keras.Model
+    strategy: object
+    train_data: object
+    validation_data: object
+    anchors: object
+    num_classes: int
+    out: Path
+    learning_rate: object
+    rescore: bool
+    verbose: int
+
+    def fit(self, name, first_epoch, last_epoch, trainable_from):
+        """Fit epochs ``[first_epoch, last_epoch)`` with weight layers before ``trainable_from`` frozen."""
+        weighted = [layer for layer in self.model.layers if layer.weights]
+        boundary = len(weighted) + trainable_from if trainable_from < 0 else trainable_from
+        for index, layer in enumerate(weighted):
+            layer.trainable = index >= boundary
+        with self.strategy.scope():
+            compile_for_training(self.model, self.anchors, self.num_classes, self.learning_rate, self.rescore)
+        if last_epoch > first_epoch:
+            self.model.fit(self.train_data, validation_data=self.validation_data, epochs=last_epoch,
+                           initial_epoch=first_epoch, callbacks=training.standard_callbacks(self.out, name),
+                           verbose=self.verbose)
+        training.write_state(self.out, stage=name, epochs_done=last_epoch)
 
 
-def _save_atomically(model, path):
-    with atomic_path(path) as temporary:
-        model.save_weights(temporary)
+@dataclass(frozen=True, kw_only=True)
+class TrainingConfig:
+    """``yad2k-style train``'s settings. ``model``: a registered detection architecture; ``input_size``
+    ``(height, width)`` multiples of 32 (default: the model's); ``anchors``: an anchors file, else
+    k-means with ``kmeans`` clusters on the training boxes; ``weights``: a ``.weights.h5`` or a model
+    directory to start from (layers of another shape keep their initialisation, reported);
+    ``devices``: names for ``MirroredStrategy``."""
+
+    dataset: str
+    out: str
+    model: str = "yolov2-tiny"
+    input_size: tuple | None = None
+    anchors: str | None = None
+    kmeans: int = 5
+    weights: str | None = None
+    epochs: int = 30
+    freeze_body_epochs: int = 0
+    batch_size: int = 8
+    learning_rate: float = 1e-3
+    validation: str | None = None
+    augment: bool = True
+    devices: tuple | None = None
+    rescore: bool = False
+    verbose: int = 1
 
 
-def train_on_dataset(dataset_path, out_dir, model_name="yolov2-tiny", input_size=None, anchors=None,
-                     kmeans=5, weights=None, epochs=30, freeze_body_epochs=0, batch_size=8,
-                     learning_rate=1e-3, validation_path=None, augment=True, devices=None,
-                     rescore=False, verbose=1):
-    """Train a registered architecture on a labelled dataset folder/file (YOLO txt, VOC or COCO).
-
-    ``anchors``: an anchors file, else k-means with ``kmeans`` clusters on the training boxes.
-    ``weights``: a ``.weights.h5`` of the same family to start from, or a directory written by
-    ``yad2k-style convert`` (converted Darknet weights); layers whose shapes differ, such as a
-    detector conv for another class count, keep their fresh initialisation. Writes
-    ``anchors.txt``, ``classes.txt``, ``training.json`` and ``final.keras`` besides :func:`train`'s files.
-    """
-    from yad2k_style.assets import read_anchors
-    from yad2k_style.darknet.convert import WEIGHTS_FILE as CONVERTED_WEIGHTS
-    from yad2k_style.yolo.anchors import kmeans_anchors
+def train_on_dataset(config):
+    """Train ``config.model`` on a labelled dataset (YOLO txt, VOC or COCO) into the model directory
+    ``config.out`` (``model.weights.h5`` + ``model.json``, ``final.keras``, ``anchors.txt``,
+    ``classes.txt`` and :func:`train`'s files). Returns the trained model."""
+    from yad2k_style.yolo.anchors import dataset_anchors
     from yad2k_style.yolo.labels import read_dataset
-    from yad2k_style.yolo.model import create_model, default_input_shape
     from yad2k_style.yolo.pipeline import training_pipeline
 
-    dataset = read_dataset(dataset_path)
-    input_shape = (*input_size, 3) if input_size else default_input_shape(model_name)
-    grid = (input_shape[0] // 32, input_shape[1] // 32)
-    if anchors is not None:
-        anchor_array = read_anchors(anchors)
+    entry = registry.get(config.model)
+    if entry.task != "detection":
+        raise YadError(f"{config.model} is a {entry.task} model; train takes a detection model")
+    dataset = read_dataset(config.dataset)
+    input_shape = (*config.input_size, 3) if config.input_size else entry.input_shape
+    if config.anchors is not None:
+        anchors = read_anchors(config.anchors)
     else:
-        clusters = kmeans_anchors(dataset.box_sizes() * grid[::-1], k=kmeans)
-        anchor_array = clusters.anchors
+        clusters = dataset_anchors(dataset, input_shape, k=config.kmeans)
+        anchors = clusters.anchors
         print(f"k-means anchors (grid cells): mean IoU {clusters.mean_iou:.3f}")
-    num_classes = len(dataset.class_names)
-    out = Path(out_dir)
+    arguments = {"input_shape": tuple(input_shape), "num_anchors": len(anchors),
+                 "num_classes": len(dataset.class_names)}
+    out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
-    write_text_atomically(out / "anchors.txt", ", ".join(f"{v:.5f}" for v in anchor_array.ravel()) + "\n")
-    write_text_atomically(out / "classes.txt", "".join(f"{name}\n" for name in dataset.class_names))
-    write_text_atomically(out / "training.json", json.dumps(
-        {"model": model_name, "input_shape": list(input_shape), "num_classes": num_classes,
-         "num_anchors": len(anchor_array), "dataset": str(dataset_path)}, indent=1) + "\n")
+    write_anchors(out / "anchors.txt", anchors)
+    write_classes(out / "classes.txt", dataset.class_names)
 
     def build():
-        model = create_model(model_name, input_shape=tuple(input_shape), num_anchors=len(anchor_array),
-                             num_classes=num_classes)
-        if weights:
-            start = Path(weights) / CONVERTED_WEIGHTS if Path(weights).is_dir() else weights
-            model.load_weights(start, skip_mismatch=True)
+        model = registry.create_model(config.model, **arguments)
+        if config.weights:
+            start = Path(config.weights)
+            training.load_matching_weights(model, start / artifacts.WEIGHTS_FILE if start.is_dir() else start)
         return model
 
-    train_data = training_pipeline(dataset, input_shape, anchor_array, batch_size, augment=augment)
+    train_data = training_pipeline(dataset, input_shape, anchors, config.batch_size, augment=config.augment)
     validation = None
-    if validation_path:
-        validation = training_pipeline(read_dataset(validation_path), input_shape, anchor_array,
-                                       batch_size, augment=False, shuffle=False)
-    model = train(build, train_data, anchor_array, num_classes, out, epochs, freeze_body_epochs,
-                  learning_rate, validation, strategy=select_strategy(devices), rescore=rescore,
-                  verbose=verbose)
-    with atomic_path(out / "final.keras") as temporary:
-        model.save(temporary)
+    if config.validation:
+        validation = training_pipeline(read_dataset(config.validation), input_shape, anchors,
+                                       config.batch_size, augment=False, shuffle=False)
+    model = train(build, train_data, anchors, len(dataset.class_names), out, config.epochs,
+                  freeze_body_epochs=config.freeze_body_epochs, learning_rate=config.learning_rate,
+                  validation_data=validation, strategy=training.select_strategy(config.devices),
+                  rescore=config.rescore, verbose=config.verbose)
+    provenance = {"trained_on": str(config.dataset), "epochs": config.epochs,
+                  "started_from": None if config.weights is None else str(config.weights)}
+    artifacts.write_info(out, artifacts.model_info(
+        model, "detection", artifacts.registry_architecture(config.model, **arguments),
+        class_names=dataset.class_names, anchors=anchors, preprocessing=entry.preprocessing,
+        provenance=provenance))
+    _save_keras(registry.create_model(config.model, **arguments), model, out / FINAL_KERAS)
     return model
+
+
+def _save_keras(fresh, trained, path):
+    """Save ``trained``'s weights in the uncompiled ``fresh`` copy of its architecture as a ``.keras``
+    file: no loss or optimizer inside, so it loads anywhere with ``safe_mode=True``."""
+    fresh.set_weights(trained.get_weights())
+    with atomic_path(path) as temporary:
+        fresh.save(temporary)

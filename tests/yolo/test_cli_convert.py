@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from yad2k_style import cli
-from yad2k_style.darknet import load
+from yad2k_style.artifacts import load_artifact
 from yad2k_style.summary import compare_tables, model_table, read_table, reference_table_path
 
 
@@ -34,7 +34,7 @@ def test_convert_command(tiny, tmp_path, capsys):
     assert "Read 11,237,145 of 11,237,145 floats from yolov2-tiny.weights" in lines
     assert lines[-1] == (f"Wrote {out}: model 'yolov2_tiny', 32 layers, 11,237,145 params, "
                          f"output (2, 2, 425)")
-    assert load(out).model.count_params() == 11_237_145
+    assert load_artifact(out).model.count_params() == 11_237_145
 
     assert cli.main(["export", str(out), str(tmp_path / "back.cfg"), str(tmp_path / "back.weights")]) == 0
     assert (tmp_path / "back.weights").read_bytes() == weights.read_bytes()
@@ -45,7 +45,7 @@ def test_classes_option(tiny, tmp_path, capsys):
     names = tmp_path / "names.txt"
     names.write_text("".join(f"thing {i}\n" for i in range(80)))
     assert cli.main(["convert", str(cfg), str(weights), str(tmp_path / "out"), "--classes", str(names)]) == 0
-    assert load(tmp_path / "out").class_names[79] == "thing 79"
+    assert load_artifact(tmp_path / "out").class_names[79] == "thing 79"
     names.write_text("a\nb\n")
     problem = run_failing(["convert", cfg, weights, tmp_path / "out2", "--classes", names], capsys,
                           tmp_path / "out2")
@@ -136,4 +136,4 @@ def test_convert_608_yolov2_as_the_course_model(darknet_files, tmp_path, capsys)
     out = tmp_path / "yolov2"
     assert cli.main(["convert", str(cfg), str(weights), str(out), "--reorg", "space_to_depth"]) == 0
     assert "Read 50,983,561 of 50,983,561 floats from yolov2.weights" in capsys.readouterr().out
-    assert compare_tables(model_table(load(out).model), read_table(reference_table_path())) == []
+    assert compare_tables(model_table(load_artifact(out).model), read_table(reference_table_path())) == []

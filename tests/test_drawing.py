@@ -1,0 +1,47 @@
+"""Class colours and drawing boxes."""
+
+import random
+
+import numpy as np
+from PIL import Image
+
+from yad2k_style.drawing import draw_boxes, generate_colors, get_colors_for_classes
+
+
+def test_colors_are_deterministic_distinct_and_leave_random_alone():
+    random.seed(123)
+    state = random.getstate()
+    colors = get_colors_for_classes(80)
+    assert random.getstate() == state
+    assert colors == get_colors_for_classes(80) == generate_colors([str(i) for i in range(80)])
+    assert len(set(colors)) == 80
+    assert all(len(c) == 3 and all(isinstance(v, int) and 0 <= v <= 255 for v in c) for c in colors)
+    # YAD2K's palette: evenly spaced hues at full saturation, shuffled with seed 10101
+    assert sorted(colors) != colors and (255, 0, 0) in colors
+
+
+def test_draw_boxes_outlines_box_and_puts_label_above():
+    image = Image.new("RGB", (200, 120), (255, 255, 255))
+    result = draw_boxes(image, np.array([[50.0, 40.0, 100.0, 150.0]]), np.array([1]), ["a", "b"],
+                        scores=np.array([0.73]))
+    assert result is image
+    pixels = np.asarray(image)
+    color = get_colors_for_classes(2)[1]
+    assert tuple(pixels[75, 40]) == color and tuple(pixels[75, 150]) == color      # left and right edges
+    assert tuple(pixels[100, 95]) == color                                           # bottom edge
+    assert tuple(pixels[75, 95]) == (255, 255, 255)                                  # inside untouched
+    label_rows = np.where(np.all(pixels[:50, 40:150] == color, axis=-1).any(axis=1))[0]
+    assert len(label_rows) > 5 and label_rows.max() < 50                             # label box above
+    assert np.any(pixels[:50, 40:150].sum(axis=-1) < 60)                              # dark text in it
+
+
+def test_draw_boxes_clips_to_image_and_skips_boxes_outside():
+    image = Image.new("RGB", (64, 48), (255, 255, 255))
+    boxes = np.array([[-20.0, -30.0, 30.0, 200.0],      # sticks out left, top and right
+                      [100.0, 100.0, 150.0, 150.0]])    # wholly outside
+    draw_boxes(image, boxes, np.array([0, 1]), ["a", "b"])
+    pixels = np.asarray(image)
+    color_a, color_b = get_colors_for_classes(2)
+    assert tuple(pixels[20, 0]) == color_a and tuple(pixels[20, 63]) == color_a   # clipped side edges
+    assert tuple(pixels[30, 30]) == color_a                                        # bottom edge at y=30
+    assert not np.any(np.all(pixels == color_b, axis=-1))

@@ -1,0 +1,57 @@
+"""The registry: every entry builds to the shapes and parameter count it states, its files exist,
+its weights sources are honest; ``yad2k-style models`` prints it."""
+
+import re
+
+import numpy as np
+import pytest
+from model_harness import check_model
+
+from yad2k_style import cli, registry
+from yad2k_style.assets import asset_path, read_anchors, read_classes
+from yad2k_style.errors import YadError
+from yad2k_style.summary import compare_tables, model_table, read_table, reference_table_path
+
+SMALL = ("yolov2-shapes",)  # also reloaded in a fresh process (the others are large to save)
+
+
+@pytest.mark.parametrize("name", list(registry.MODELS))
+def test_entry_builds_as_stated(name, tmp_path):
+    entry = registry.get(name)
+    model = entry.build()
+    check_model(model, params=entry.params, output_shape=entry.output_shape, input_shape=entry.input_shape,
+                tmp_path=tmp_path, reload=name in SMALL)
+    if entry.class_names:
+        classes = read_classes(asset_path(entry.class_names))
+        anchors = read_anchors(asset_path(entry.anchors)) if entry.anchors else np.zeros((5, 2))
+        assert entry.output_shape[-1] == len(anchors) * (5 + len(classes))
+    if entry.reference_table:
+        reference = read_table(reference_table_path(entry.reference_table))
+        assert compare_tables(model_table(model), reference) == []
+
+
+@pytest.mark.parametrize("name", list(registry.MODELS))
+def test_weights_sources(name):
+    weights = registry.get(name).weights
+    assert weights.format in ("darknet", "keras")
+    assert weights.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", weights.sha256)
+    for file in weights.files:
+        if weights.source == "packaged" or not file.startswith("https://"):
+            assert asset_path(file).is_file()
+
+
+def test_overrides_and_unknown_names():
+    assert registry.create_model("yolov2-shapes", num_anchors=3).output_shape == (None, 4, 4, 24)
+    assert registry.names("classification") == ["darknet19"]
+    with pytest.raises(YadError, match="unknown model 'yolov9'; registered models: yolov2, yolov2-voc, "):
+        registry.get("yolov9")
+
+
+def test_models_command_prints_the_table(capsys):
+    assert cli.main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "task", "input", "params", "weights"]
+    assert len(lines) == 1 + len(registry.MODELS)
+    assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
+                                "https://pjreddie.com/media/files/yolov2.weights"]
+    assert "yolov2-shapes   detection      128×128×3  1,298,968 packaged" in lines

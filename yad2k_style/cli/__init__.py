@@ -1,0 +1,50 @@
+"""The ``yad2k-style`` command: argument parsing, one domain call per subcommand, printing.
+
+Each domain's subcommands live in a module of this package with a ``register(subcommands)`` function
+(:data:`COMMAND_MODULES`). Parsing imports no TensorFlow (``--help`` answers at once): handlers import
+the domain when they run. User errors (:class:`yad2k_style.errors.YadError`, missing files) print one
+line on stderr and exit with code 2; no traceback.
+"""
+
+import argparse
+import importlib
+import os
+import sys
+import warnings
+
+PROG = "yad2k-style"
+DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
+               "detection, its Darknet converter, training and evaluation. Nothing is downloaded.")
+#: Modules whose ``register(subcommands)`` adds subcommands, in help order.
+COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(subcommands)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    from yad2k_style.errors import YadWarning
+
+    if issubclass(category, YadWarning):
+        print(f"{PROG}: warning: {message}", file=sys.stderr)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
+def main(argv=None):
+    from yad2k_style.errors import YadError
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
+    except (YadError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,272 @@
+"""The detection subcommands: ``detect``, ``evaluate``, ``train``, ``anchors``, ``convert``, ``export``.
+
+Each handler checks its options, builds the domain's configuration, calls :mod:`yad2k_style.yolo` and
+prints. Domain modules are imported inside the handlers, so parsing stays free of TensorFlow.
+"""
+
+import sys
+from pathlib import Path
+
+from yad2k_style import registry
+from yad2k_style.cli import PROG
+from yad2k_style.errors import YadError
+from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
+
+PROGRESS_AFTER = 3  # `detect` shows a progress bar for more images than this
+CLEAR_LINE = "\r\x1b[2K"  # erases the progress bar so that a line can be printed above it
+SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
+DATASET_HELP = "COCO .json, or a VOC / YOLO-txt dataset folder"
+
+
+def register(subcommands):
+    detect = subcommands.add_parser(
+        "detect", help="detect objects in images; print \"Found N boxes for FILE\" per image",
+        description="Run YOLOv2 on image files and directories (their .jpg .jpeg .png .bmp .gif .webp "
+                    "files, not recursing). Unreadable images are reported and skipped; exit code 2. "
+                    f"Without paths: the embedded sample scenes, annotated into {SAMPLE_OUT}/.")
+    detect.add_argument("paths", nargs="*", metavar="PATH",
+                        help="image file or directory (default: a few embedded sample scenes)")
+    _add_detector_options(detect, score_threshold=0.6, max_boxes=10)
+    detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names "
+                        f"(default without paths: {SAMPLE_OUT})")
+    detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
+                        "box [x_min, y_min, x_max, y_max] in pixels")
+    detect.set_defaults(run=_detect)
+
+    evaluate = subcommands.add_parser(
+        "evaluate", help="COCO mAP@0.5, mAP@[.5:.95] and per-class AP (pycocotools) of a detector",
+        description="Evaluate a detector on a labelled dataset, or (the default) the embedded shapes "
+                    "detector on freshly generated held-out scenes.")
+    evaluate.add_argument("dataset", nargs="?", help=f"{DATASET_HELP} (default: synthetic held-out scenes)")
+    evaluate.add_argument("--scenes", type=int, default=EVALUATION_SCENES,
+                          help=f"held-out scenes to generate (default {EVALUATION_SCENES})")
+    evaluate.add_argument("--seed", type=int, default=EVALUATION_SEED,
+                          help=f"their stream; training never uses it (default {EVALUATION_SEED})")
+    _add_detector_options(evaluate, score_threshold=0.005, max_boxes=100)
+    evaluate.add_argument("--plot", metavar="FILE.png", default="precision_recall.png",
+                          help="precision-recall curves at IoU 0.5 "
+                          "(default precision_recall.png; '' for none)")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    train = subcommands.add_parser(
+        "train", help="train a YOLOv2-family model on a labelled dataset into a model directory",
+        description="Train on a labelled dataset. The --out directory becomes a model directory "
+                    "(model.weights.h5 + model.json, with final.keras, anchors.txt, classes.txt, "
+                    "checkpoints and logs): give it to detect/evaluate --model. Rerun to resume.")
+    train.add_argument("dataset", help=DATASET_HELP)
+    train.add_argument("--out", required=True, metavar="DIR",
+                       help="run directory: checkpoints, logs and the trained model")
+    train.add_argument("--model", default="yolov2-tiny", choices=registry.names("detection"),
+                       help="architecture (default yolov2-tiny)")
+    train.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
+                       help="multiples of 32 (default: the model's)")
+    train.add_argument("--anchors", metavar="FILE", help="anchors file (default: k-means on the dataset)")
+    train.add_argument("--kmeans", type=int, default=5, help="anchors to cluster when no file is given")
+    train.add_argument("--weights", metavar="PATH", help=".weights.h5 or a model directory (from convert "
+                       "or train) to start from; layers of another shape keep their initialisation")
+    train.add_argument("--epochs", type=int, default=30, help="epochs in all (default 30)")
+    train.add_argument("--freeze-body-epochs", type=int, default=0,
+                       help="first train only the detector conv on a frozen body for this many epochs")
+    train.add_argument("--batch-size", type=int, default=8, help="images per step (default 8)")
+    train.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default 0.001)")
+    train.add_argument("--validation", metavar="DATASET", help="dataset to validate on after each epoch")
+    train.add_argument("--no-augment", action="store_true", help="no flip, scale/translate, colour jitter")
+    train.add_argument("--rescore", action="store_true", help="objectness target = IoU with the true box")
+    train.add_argument("--devices", help="comma-separated devices for MirroredStrategy "
+                       "(default: all GPUs when there are several)")
+    train.set_defaults(run=_train)
+
+    anchors = subcommands.add_parser("anchors", help="k-means anchors (1 - IoU distance) for a dataset")
+    anchors.add_argument("dataset", help=DATASET_HELP)
+    anchors.add_argument("-k", type=int, default=5, help="number of anchors (default 5)")
+    anchors.add_argument("--input-size", type=int, nargs=2, default=(416, 416), metavar=("H", "W"),
+                         help="model input size; anchors are in its 32-pixel grid cells (default 416 416)")
+    anchors.add_argument("--seed", type=int, default=0, help="k-means++ seed (default 0)")
+    anchors.add_argument("--out", metavar="FILE", help="also write the anchors to this file")
+    anchors.set_defaults(run=_anchors)
+
+    convert = subcommands.add_parser(
+        "convert", help="convert a Darknet cfg + weights into a model directory")
+    convert.add_argument("cfg", help="Darknet .cfg file")
+    convert.add_argument("weights", help="Darknet .weights file")
+    convert.add_argument("out", help="model directory to create (model.weights.h5, model.cfg, model.json)")
+    convert.add_argument("--classes", metavar="FILE", help="class names, one per line (default: COCO's "
+                         "for 80 classes, VOC's for 20)")
+    convert.add_argument("--reorg", choices=("darknet", "space_to_depth"),
+                         help="order for every reorg layer: darknet (Darknet's own, the default for [reorg]) "
+                         "or space_to_depth (the course's/YAD2K's model)")
+    convert.add_argument("--allow-extra", action="store_true",
+                         help="accept floats left over at the end of the weights file (with a warning)")
+    convert.set_defaults(run=_convert)
+
+    export = subcommands.add_parser("export", help="write a model directory as Darknet cfg + weights")
+    export.add_argument("model", help="model directory (written by convert or train)")
+    export.add_argument("cfg", help="Darknet .cfg file to write")
+    export.add_argument("weights", help="Darknet .weights file to write")
+    export.set_defaults(run=_export)
+
+
+def _add_detector_options(parser, score_threshold, max_boxes):
+    """The options that choose and tune a detector, shared by ``detect`` and ``evaluate``."""
+    parser.add_argument("--model", metavar="PATH", help="a model directory (from convert or train), a "
+                        ".keras file, or a registered name with packaged weights (default: "
+                        f"{registry.DEFAULT_DETECTOR}, the embedded shapes detector)")
+    parser.add_argument("--cfg", metavar="FILE", help="Darknet .cfg (with --weights) instead of --model")
+    parser.add_argument("--weights", metavar="FILE", help="Darknet .weights (with --cfg)")
+    parser.add_argument("--classes", metavar="FILE", help="class names, one per line (default: the "
+                        "model's; the packaged 80 COCO classes for a .keras file)")
+    parser.add_argument("--anchors", metavar="FILE", help="anchors as w, h pairs in grid cells (default: "
+                        "the model's; the course's five for a .keras file)")
+    parser.add_argument("--score-threshold", type=float, default=score_threshold,
+                        help="keep boxes whose confidence × class probability reaches this "
+                        f"(default {score_threshold})")
+    parser.add_argument("--iou-threshold", type=float, default=0.5,
+                        help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
+    parser.add_argument("--max-boxes", type=int, default=max_boxes,
+                        help=f"at most this many boxes per image (default {max_boxes})")
+    parser.add_argument("--class-agnostic", action="store_true",
+                        help="the course's suppression across classes (default: within each class)")
+    parser.add_argument("--letterbox", action="store_true",
+                        help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
+    parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+
+
+def _detector(args):
+    """Check the detector options and load the detector they name."""
+    for option, value in (("--score-threshold", args.score_threshold),
+                          ("--iou-threshold", args.iou_threshold)):
+        if not 0 <= value <= 1:
+            raise YadError(f"{option} must be between 0 and 1, got {value}")
+    for option, value in (("--max-boxes", args.max_boxes), ("--batch-size", args.batch_size)):
+        if value < 1:
+            raise YadError(f"{option} must be at least 1, got {value}")
+    from yad2k_style.yolo.detector import Detector
+    from yad2k_style.yolo.sources import ModelSource
+
+    source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
+                         anchors=args.anchors)
+    return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
+                         score_threshold=args.score_threshold, iou_threshold=args.iou_threshold,
+                         max_boxes=args.max_boxes)
+
+
+def _detect(args):
+    import json
+
+    from keras.utils import Progbar
+
+    from yad2k_style.errors import FormatError
+    from yad2k_style.files import atomic_write
+    from yad2k_style.images import list_images, save_image
+    from yad2k_style.yolo import embedded, results
+
+    samples = None if args.paths else embedded.sample_scenes()
+    paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
+    out_dir = args.out or (None if args.paths else SAMPLE_OUT)
+    if args.json and not Path(args.json).parent.is_dir():
+        raise YadError(f"{args.json}: directory {Path(args.json).parent} does not exist")
+    out_paths = results.annotated_paths(paths, out_dir) if out_dir else None
+    detector = _detector(args)
+    if samples is None:
+        found = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
+    else:
+        images = [image for _, image in samples]
+        found = zip(paths, detector.detect(images, args.batch_size), images, strict=True)
+    bar = Progbar(len(paths), interval=0, unit_name="image") if len(paths) > PROGRESS_AFTER else None
+    records, failures = [], 0
+    for done, (path, result, image) in enumerate(found, start=1):
+        if bar is not None:
+            sys.stdout.write(CLEAR_LINE)
+        if isinstance(result, FormatError):
+            sys.stdout.flush()
+            print(f"{PROG}: error: {result}", file=sys.stderr)
+            failures += 1
+        else:
+            print(f"Found {len(result.boxes)} boxes for {path}")
+            records.extend(results.detection_records(path, result, detector.class_names))
+            if out_paths is not None:
+                save_image(results.annotate(image, result, detector.class_names), out_paths[done - 1])
+        if bar is not None:
+            bar.update(done)
+    if args.json:
+        with atomic_write(args.json, "w", encoding="utf-8") as file:
+            json.dump(records, file, indent=1)
+            file.write("\n")
+    if out_paths is not None:
+        print(f"annotated images in {out_dir}/")
+    return 2 if failures else 0
+
+
+def _evaluate(args):
+    import json
+
+    from yad2k_style.files import write_text_atomically
+    from yad2k_style.yolo.evaluate import evaluate_detector, plot_precision_recall
+
+    run = evaluate_detector(_detector(args), args.dataset, args.scenes, args.seed, args.batch_size)
+    evaluation = run.evaluation
+    print(f"{run.source}: {run.objects} objects, {sum(len(d.boxes) for d in run.detections)} detections")
+    print(f"mAP@0.5      {evaluation.map_50:.3f}")
+    print(f"mAP@[.5:.95] {evaluation.map_50_95:.3f}")
+    for name in run.dataset.class_names:
+        print(f"  {name:<16} AP@0.5 {evaluation.per_class_ap50[name]:.3f}   "
+              f"AP@[.5:.95] {evaluation.per_class_ap[name]:.3f}")
+    if args.plot:
+        plot_precision_recall(evaluation, args.plot)
+        print(f"precision-recall curves: {args.plot}")
+    if args.json:
+        write_text_atomically(args.json, json.dumps(run.to_json(), indent=1))
+    return 0
+
+
+def _train(args):
+    from yad2k_style.yolo.train import TrainingConfig, train_on_dataset
+
+    config = TrainingConfig(
+        dataset=args.dataset, out=args.out, model=args.model,
+        input_size=tuple(args.input_size) if args.input_size else None, anchors=args.anchors,
+        kmeans=args.kmeans, weights=args.weights, epochs=args.epochs,
+        freeze_body_epochs=args.freeze_body_epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, validation=args.validation, augment=not args.no_augment,
+        devices=tuple(args.devices.split(",")) if args.devices else None, rescore=args.rescore)
+    train_on_dataset(config)
+    print(f"trained model: {args.out} (use --model {args.out}; final.keras, anchors.txt, classes.txt inside)")
+    return 0
+
+
+def _anchors(args):
+    from yad2k_style.assets import format_anchors, write_anchors
+    from yad2k_style.yolo.anchors import dataset_anchors
+    from yad2k_style.yolo.labels import read_dataset
+
+    height, width = args.input_size
+    clusters = dataset_anchors(read_dataset(args.dataset), args.input_size, args.k, args.seed)
+    print(f"{clusters.boxes} boxes, {args.k} anchors "
+          f"(w, h in cells of the {height // 32}×{width // 32} grid), "
+          f"mean IoU {clusters.mean_iou:.3f}")
+    print(format_anchors(clusters.anchors))
+    if args.out:
+        write_anchors(args.out, clusters.anchors)
+    return 0
+
+
+def _convert(args):
+    from yad2k_style.yolo.convert import convert
+
+    converted = convert(args.cfg, args.weights, args.out, args.classes, args.reorg, args.allow_extra,
+                        progress=True)
+    provenance, model = converted.info["provenance"], converted.model
+    print(f"Read {provenance['floats_read']:,} of {provenance['floats_in_file']:,} floats "
+          f"from {Path(args.weights).name}")
+    print(f"Wrote {args.out}: model {model.name!r}, {len(model.layers)} layers, "
+          f"{model.count_params():,} params, output {model.output_shape[1:]}")
+    return 0
+
+
+def _export(args):
+    from yad2k_style.yolo.convert import export
+
+    export(args.model, args.cfg, args.weights)
+    print(f"Wrote {args.cfg} and {args.weights}")
+    return 0

@@ -1,0 +1,58 @@
+"""Drawing detections: class colours (YAD2K's, the same on every call) and labelled boxes on PIL images."""
+
+import colorsys
+import random
+
+import numpy as np
+from PIL import ImageDraw, ImageFont
+
+COLOR_SEED = 10101  # YAD2K's fixed shuffle seed: the same colours as the course's pictures
+
+
+def get_colors_for_classes(num_classes):
+    """``num_classes`` distinct RGB colours, tuples of ints in 0–255, the same on every call.
+
+    Hues evenly spaced at full saturation and value, shuffled with YAD2K's fixed seed (the global
+    ``random`` state is left alone).
+    """
+    hsv = [(index / num_classes, 1.0, 1.0) for index in range(num_classes)]
+    colors = [tuple(int(channel * 255) for channel in colorsys.hsv_to_rgb(*h)) for h in hsv]
+    random.Random(COLOR_SEED).shuffle(colors)
+    return colors
+
+
+def generate_colors(class_names):
+    """The course's name for :func:`get_colors_for_classes`: one colour per class name."""
+    return get_colors_for_classes(len(class_names))
+
+
+def draw_boxes(image, boxes, box_classes, class_names, scores=None):
+    """Draw boxes with their class name (and score) on a PIL image, in place; returns the image.
+
+    ``boxes``: (N, 4) pixel corners in the course's order ``(y_min, x_min, y_max, x_max)``;
+    ``box_classes``: N class indices into ``class_names``; ``scores``: N floats or None. Boxes are
+    clipped to the image (a box wholly outside it is skipped); the label sits above the box, or just
+    inside its top edge when there is no room above. The font is Pillow's built-in one.
+    """
+    width, height = image.size
+    font = ImageFont.load_default(size=max(10, int(np.floor(3e-2 * height + 0.5))))
+    thickness = max(1, (width + height) // 300)
+    colors = get_colors_for_classes(len(class_names))
+    draw = ImageDraw.Draw(image)
+    for index, (box, box_class) in enumerate(zip(np.asarray(boxes), np.asarray(box_classes), strict=True)):
+        label = class_names[int(box_class)]
+        if scores is not None:
+            label = f"{label} {float(scores[index]):.2f}"
+        top, left, bottom, right = (int(np.floor(value + 0.5)) for value in box)
+        top, left = max(0, top), max(0, left)
+        bottom, right = min(height - 1, bottom), min(width - 1, right)
+        if bottom < top or right < left:
+            continue
+        color = colors[int(box_class)]
+        draw.rectangle([left, top, right, bottom], outline=color, width=thickness)
+        text_left, text_top, text_right, text_bottom = draw.textbbox((0, 0), label, font=font)
+        text_width, text_height = text_right - text_left, text_bottom - text_top
+        label_top = top - text_height - 2 if top - text_height - 2 >= 0 else top + 1
+        draw.rectangle([left, label_top, left + text_width + 2, label_top + text_height + 2], fill=color)
+        draw.text((left + 1 - text_left, label_top + 1 - text_top), label, fill=(0, 0, 0), font=font)
+    return image

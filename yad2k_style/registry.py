@@ -1,0 +1,145 @@
+"""The one table of models: each entry names its builder and arguments and carries its metadata.
+
+In the spirit of keras-hub's presets and timm's ``_cfg``: :data:`MODELS` maps a name to a
+:class:`ModelEntry` (task, description, parameter count, input and output shapes, preprocessing, class
+names and anchors where the model has them, where its weights come from, its reference layer table).
+Builders are named as ``"module:function"`` strings and imported only when a model is built, so
+reading the table imports no TensorFlow (``yad2k-style models`` and ``--help`` stay fast).
+
+Adding a model is one :class:`ModelEntry` in :data:`MODELS`; ``tests/test_registry.py`` builds every
+entry and checks its parameter count and shapes against the entry.
+"""
+
+import importlib
+from dataclasses import asdict, dataclass, field
+
+from yad2k_style.errors import YadError
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How an image becomes the network's input: ``channel_order`` pixels (uint8), resized to the
+    input size by ``resize`` (``"stretch"``: bicubic, aspect ratio not kept; ``"letterbox"``:
+    Darknet's), then ``(pixels * scale - mean) / std`` per channel."""
+
+    scale: float = 1 / 255
+    mean: tuple = (0.0, 0.0, 0.0)
+    std: tuple = (1.0, 1.0, 1.0)
+    channel_order: str = "RGB"
+    resize: str = "stretch"
+
+    def to_json(self):
+        return {key: list(value) if isinstance(value, tuple) else value
+                for key, value in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Where trained weights come from.
+
+    ``source``: ``"packaged"`` (files in the package's ``weights/`` folder, named relative to it) or
+    ``"url"`` (the publisher's address; never downloaded by this package). ``format``: ``"darknet"``
+    (``files`` = cfg, weights) or ``"keras"`` (a ``.weights.h5``). ``sha256``: only where the
+    publisher gives one.
+    """
+
+    source: str
+    format: str
+    files: tuple
+    sha256: str | None = None
+
+    def describe(self):
+        return "packaged" if self.source == "packaged" else self.files[-1]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One registered model. ``builder`` is ``"module:function"``; ``arguments`` its keywords.
+
+    ``input_shape`` (height, width, channels) and ``output_shape`` (without the batch axis) and
+    ``params`` are what ``build()`` gives with the default arguments. ``class_names`` and ``anchors``
+    name packaged text files (``weights/``), ``reference_table`` a packaged layer table (``data/``).
+    """
+
+    name: str
+    task: str
+    builder: str
+    description: str
+    params: int
+    input_shape: tuple
+    output_shape: tuple
+    arguments: dict = field(default_factory=dict)
+    preprocessing: Preprocessing = Preprocessing()
+    class_names: str | None = None
+    anchors: str | None = None
+    weights: Weights | None = None
+    reference_table: str | None = None
+
+    def builder_function(self):
+        module, function = self.builder.split(":")
+        return getattr(importlib.import_module(module), function)
+
+    def build(self, **overrides):
+        """A fresh ``keras.Model`` (weights initialised, not loaded); ``overrides`` go to the builder."""
+        return self.builder_function()(**{**self.arguments, **overrides})
+
+
+COCO = "coco_classes.txt"
+VOC = "voc_classes.txt"
+PJREDDIE = "https://pjreddie.com/media/files/"  # Darknet's publisher gives no checksums
+DARKNET_CFGS = "https://raw.githubusercontent.com/pjreddie/darknet/master/cfg/"
+
+MODELS = {entry.name: entry for entry in (
+    ModelEntry(
+        "yolov2", "detection", "yad2k_style.yolo.model:yolo_v2",
+        "YOLOv2 608×608, 80 COCO classes: the course's model, layer for layer",
+        50_983_561, (608, 608, 3), (19, 19, 425), class_names=COCO, anchors="yolov2_anchors.txt",
+        weights=Weights("url", "darknet", ("yolov2.cfg", PJREDDIE + "yolov2.weights")),
+        reference_table="yolov2_608_summary.tsv"),
+    ModelEntry(
+        "yolov2-voc", "detection", "yad2k_style.yolo.model:yolo_v2",
+        "YOLOv2 416×416, 20 Pascal VOC classes", 50_676_061, (416, 416, 3), (13, 13, 125),
+        arguments={"input_shape": (416, 416, 3), "num_classes": 20}, class_names=VOC,
+        anchors="yolov2_voc_anchors.txt",
+        weights=Weights("url", "darknet", ("yolov2-voc.cfg", PJREDDIE + "yolov2-voc.weights"))),
+    ModelEntry(
+        "yolov2-tiny", "detection", "yad2k_style.yolo.model:yolov2_tiny",
+        "Tiny YOLOv2 416×416, 80 COCO classes", 11_237_145, (416, 416, 3), (13, 13, 425),
+        class_names=COCO,
+        weights=Weights("url", "darknet", ("yolov2-tiny.cfg", PJREDDIE + "yolov2-tiny.weights"))),
+    ModelEntry(
+        "yolov2-tiny-voc", "detection", "yad2k_style.yolo.model:yolov2_tiny_voc",
+        "Tiny YOLOv2 416×416, 20 Pascal VOC classes", 15_867_885, (416, 416, 3), (13, 13, 125),
+        class_names=VOC,
+        weights=Weights("url", "darknet", ("yolov2-tiny-voc.cfg", PJREDDIE + "yolov2-tiny-voc.weights"))),
+    ModelEntry(
+        "yolov2-shapes", "detection", "yad2k_style.yolo.model:yolov2_shapes",
+        "the embedded detector: circles, squares, triangles in 128×128 synthetic scenes",
+        1_298_968, (128, 128, 3), (4, 4, 40), class_names="shapes/classes.txt",
+        anchors="shapes/anchors.txt",
+        weights=Weights("packaged", "darknet", ("shapes/yolov2-shapes.cfg", "shapes/yolov2-shapes.weights"))),
+    ModelEntry(
+        "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
+        "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
+        weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),
+)}
+
+#: What ``detect`` and ``evaluate`` run when no model is given: packaged, no download.
+DEFAULT_DETECTOR = "yolov2-shapes"
+
+
+def get(name):
+    """The :class:`ModelEntry` called ``name``; a :class:`YadError` listing the names otherwise."""
+    if name not in MODELS:
+        raise YadError(f"unknown model {name!r}; registered models: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def names(task=None):
+    """Registered names, in table order, optionally only those of one ``task``."""
+    return [name for name, entry in MODELS.items() if task is None or entry.task == task]
+
+
+def create_model(name, **overrides):
+    """Build a registered model by name; keyword ``overrides`` go to its builder (e.g. ``input_shape``)."""
+    return get(name).build(**overrides)

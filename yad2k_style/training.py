@@ -1,0 +1,113 @@
+"""What every domain's training shares: devices and strategy, the callback set, resuming, saving,
+and starting from other weights with a report of what did not fit.
+
+A run directory holds ``checkpoints/epoch_NNN.weights.h5`` (after each epoch), ``logs/`` (TensorBoard),
+``history.csv`` (one row per epoch, appended across restarts), ``backup/STAGE/`` while a stage is in
+progress (a rerun with the same directory resumes there, optimizer state included: Keras'
+``BackupAndRestore``) and ``state.json`` (the last finished stage).
+"""
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from yad2k_style.errors import FormatError, YadWarning, first_line
+from yad2k_style.files import atomic_path, write_text_atomically
+
+CHECKPOINTS = "checkpoints"
+STATE_FILE = "state.json"
+
+
+def select_strategy(devices=None):
+    """``MirroredStrategy`` over ``devices`` or over all GPUs when there are several, else the default.
+
+    The same training code runs unchanged under ``tf.distribute.MultiWorkerMirroredStrategy`` on
+    several machines (set ``TF_CONFIG`` on each worker and pass that strategy to the domain's trainer).
+    """
+    if devices:
+        return tf.distribute.MirroredStrategy(devices)
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy([gpu.name for gpu in gpus])
+    return tf.distribute.get_strategy()
+
+
+def standard_callbacks(run_dir, stage):
+    """Resume (``backup/STAGE``), per-epoch weight checkpoints, TensorBoard logs and CSV history."""
+    run = Path(run_dir)
+    (run / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+    return [
+        keras.callbacks.BackupAndRestore(str(run / "backup" / stage)),
+        keras.callbacks.ModelCheckpoint(str(run / CHECKPOINTS / "epoch_{epoch:03d}.weights.h5"),
+                                        save_weights_only=True),
+        keras.callbacks.TensorBoard(str(run / "logs")),
+        keras.callbacks.CSVLogger(str(run / "history.csv"), append=True),
+    ]
+
+
+def write_state(run_dir, **state):
+    """Record how far a run got (``state.json``, written atomically)."""
+    write_text_atomically(Path(run_dir) / STATE_FILE, json.dumps(state) + "\n")
+
+
+def save_weights(model, path):
+    """``model.save_weights`` to a temporary file beside ``path``, then rename: never half-written."""
+    with atomic_path(path) as temporary:
+        model.save_weights(temporary)
+
+
+@dataclass(frozen=True)
+class WeightsReport:
+    """What :func:`load_matching_weights` did: ``loaded`` and ``kept`` (initialisation kept because
+    the file had no weights of that shape for them) are layer names, in model order."""
+
+    path: str
+    loaded: tuple
+    kept: tuple
+
+    def summary(self):
+        """One line: how many weighted layers were loaded and which kept their initialisation."""
+        total = len(self.loaded) + len(self.kept)
+        if not self.kept:
+            return f"{self.path}: loaded all {total} weighted layers"
+        return (f"{self.path}: loaded {len(self.loaded)} of {total} weighted layers; "
+                f"{len(self.kept)} kept their initialisation (no weights of their shape): "
+                f"{', '.join(self.kept)}")
+
+
+def load_matching_weights(model, path):
+    """Load a ``.weights.h5`` into ``model`` where shapes fit; layers that do not fit (a detector conv
+    for another class count, say) keep their initialisation. Returns a :class:`WeightsReport` and
+    warns (:class:`YadWarning`, one line) when some layers were kept.
+
+    Every weight is set to NaN before loading, so a layer still NaN afterwards was not loaded: exact,
+    whatever the file's layout, and restored to its initial values.
+    """
+    weighted = [layer for layer in model.layers if layer.weights]
+    initial = {layer.name: layer.get_weights() for layer in weighted}
+    for layer in weighted:
+        layer.set_weights([np.full_like(w, np.nan) for w in initial[layer.name]])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Keras lists the mismatches in a long warning; we report them
+            model.load_weights(path, skip_mismatch=True)
+    except Exception as exc:  # Keras raises many types for an unreadable file
+        for layer in weighted:
+            layer.set_weights(initial[layer.name])
+        raise FormatError(path, f"cannot load weights ({first_line(exc)})") from None
+    loaded, kept = [], []
+    for layer in weighted:
+        if any(np.isnan(w).any() for w in layer.get_weights()):
+            layer.set_weights(initial[layer.name])
+            kept.append(layer.name)
+        else:
+            loaded.append(layer.name)
+    report = WeightsReport(str(path), tuple(loaded), tuple(kept))
+    if kept:
+        warnings.warn(report.summary(), YadWarning, stacklevel=2)
+    return report
