@@ -21,7 +21,6 @@ import tensorflow as tf
 from yad2k_style.artifacts import WEIGHTS_FILE
 from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.darknet import export_darknet
-from yad2k_style.files import write_text_atomically
 from yad2k_style.netspec import Region
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.anchors import kmeans_anchors
@@ -72,7 +71,7 @@ def package(run_dir, target=PACKAGE_DIR):
     export_darknet(model, target / Path(embedded.CFG_FILE).name, target / Path(embedded.WEIGHTS_FILE).name,
                    region=region)
     write_classes(target / Path(embedded.CLASSES_FILE).name, SHAPE_CLASSES)
-    write_text_atomically(target / Path(embedded.ANCHORS_FILE).name, (run_dir / "anchors.txt").read_text())
+    write_anchors(target / Path(embedded.ANCHORS_FILE).name, anchors)
     print(f"packaged {run_dir} into {target}")
 
 

@@ -40,7 +40,7 @@ def check_model(model, *, params, output_shape, tmp_path, input_shape=None, relo
     x = np.random.default_rng(seed).uniform(size=(2, *model.input_shape[1:])).astype(np.float32)
     np.save(inputs, x)
     result = subprocess.run([sys.executable, "-c", RELOAD_SCRIPT, str(path), str(inputs), str(outputs)],
-                            capture_output=True, text=True, timeout=300)
+                            capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
     expected = np.asarray(model(x, training=False))
     np.testing.assert_array_equal(np.load(outputs), expected)

@@ -62,7 +62,7 @@ class Artifact:
     @property
     def darknet_header(self):
         """The Darknet weights header a converted model came with (None for other models)."""
-        header = self.info["architecture"].get("header")
+        header = self.info.get("architecture", {}).get("header")
         return None if header is None else Header(**header)
 
 

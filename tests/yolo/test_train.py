@@ -105,10 +105,11 @@ def test_train_command_end_to_end(tmp_path, capsys):
     used_in_new_processes(root, out, tmp_path)
 
 
-def run_cli(*argv):
-    """``yad2k-style ARGV`` in a new Python process: nothing the test process registered helps it."""
+def run_cli(cwd, *argv):
+    """``yad2k-style ARGV`` in a new Python process: nothing the test process registered helps it. It
+    runs in ``cwd``, away from the source tree, so it imports the installed package, as users do."""
     result = subprocess.run([sys.executable, "-m", "yad2k_style", *map(str, argv)], capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=cwd)
     assert result.returncode == 0, result.stderr[-2000:]
     return result.stdout
 
@@ -118,14 +119,14 @@ def used_in_new_processes(dataset, run, tmp_path):
     the run's classes and 3 k-means anchors (the course's 5 would not fit its 24 output channels); its
     ``final.keras`` loads there too (no saved loss to look up)."""
     image = dataset / "images" / "0.png"
-    out = run_cli("detect", image, "--model", run, "--score-threshold", "0", "--max-boxes", "5",
+    out = run_cli(tmp_path, "detect", image, "--model", run, "--score-threshold", "0", "--max-boxes", "5",
                   "--json", tmp_path / "d.json")
     assert out.splitlines() == [f"Found 5 boxes for {image}"]
     records = json.loads((tmp_path / "d.json").read_text())
     assert len(records) == 5 and {r["class"] for r in records} <= set(SHAPE_CLASSES)
-    out = run_cli("evaluate", dataset, "--model", run, "--plot", "", "--json", tmp_path / "m.json")
+    out = run_cli(tmp_path, "evaluate", dataset, "--model", run, "--plot", "", "--json", tmp_path / "m.json")
     assert out.startswith(f"{dataset}: ") and json.loads((tmp_path / "m.json").read_text())["map_50"] >= 0
-    out = run_cli("detect", image, "--model", run / "final.keras", "--classes", run / "classes.txt",
+    out = run_cli(tmp_path, "detect", image, "--model", run / "final.keras", "--classes", run / "classes.txt",
                   "--anchors", run / "anchors.txt", "--score-threshold", "0", "--max-boxes", "5",
                   "--json", tmp_path / "k.json")
     assert json.loads((tmp_path / "k.json").read_text()) == records

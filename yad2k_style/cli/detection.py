@@ -204,7 +204,8 @@ def _evaluate(args):
     from yad2k_style.files import write_text_atomically
     from yad2k_style.yolo.evaluate import evaluate_detector, plot_precision_recall
 
-    run = evaluate_detector(_detector(args), args.dataset, args.scenes, args.seed, args.batch_size)
+    run = evaluate_detector(_detector(args), args.dataset, scenes=args.scenes, seed=args.seed,
+                            batch_size=args.batch_size)
     evaluation = run.evaluation
     print(f"{run.source}: {run.objects} objects, {sum(len(d.boxes) for d in run.detections)} detections")
     print(f"mAP@0.5      {evaluation.map_50:.3f}")
@@ -254,8 +255,8 @@ def _anchors(args):
 def _convert(args):
     from yad2k_style.yolo.convert import convert
 
-    converted = convert(args.cfg, args.weights, args.out, args.classes, args.reorg, args.allow_extra,
-                        progress=True)
+    converted = convert(args.cfg, args.weights, args.out, classes_path=args.classes, reorg=args.reorg,
+                        allow_extra=args.allow_extra, progress=True)
     provenance, model = converted.info["provenance"], converted.model
     print(f"Read {provenance['floats_read']:,} of {provenance['floats_in_file']:,} floats "
           f"from {Path(args.weights).name}")

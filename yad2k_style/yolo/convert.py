@@ -14,7 +14,7 @@ from yad2k_style.netspec import Region
 from yad2k_style.yolo.sources import read_yolo_darknet
 
 
-def convert(cfg_path, weights_path, out_dir, classes_path=None, reorg=None, allow_extra=False,
+def convert(cfg_path, weights_path, out_dir, *, classes_path=None, reorg=None, allow_extra=False,
             progress=False):
     """Convert Darknet ``cfg_path`` + ``weights_path`` into the new model directory ``out_dir``.
 
@@ -22,7 +22,8 @@ def convert(cfg_path, weights_path, out_dir, classes_path=None, reorg=None, allo
     :class:`~yad2k_style.yolo.sources.DetectionModel`.
     """
     artifacts.check_new_directory(out_dir)  # before reading a large weights file
-    converted = read_yolo_darknet(cfg_path, weights_path, classes_path, reorg, allow_extra, progress)
+    converted = read_yolo_darknet(cfg_path, weights_path, classes_path=classes_path, reorg=reorg,
+                                  allow_extra=allow_extra, progress=progress)
     artifacts.create_artifact(out_dir, converted.model, converted.info, cfg_path)
     return converted
 

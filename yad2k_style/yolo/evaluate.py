@@ -91,7 +91,7 @@ class EvaluationRun:
                 "per_class_ap50": e.per_class_ap50, "per_class_ap": e.per_class_ap}
 
 
-def evaluate_detector(detector, dataset_path=None, scenes=EVALUATION_SCENES, seed=EVALUATION_SEED,
+def evaluate_detector(detector, dataset_path=None, *, scenes=EVALUATION_SCENES, seed=EVALUATION_SEED,
                       batch_size=8):
     """Run ``detector`` on a labelled dataset (any layout :func:`read_dataset` reads; its classes must
     be the detector's, in order) or, without one, on ``scenes`` synthetic scenes of stream ``seed``

@@ -63,7 +63,7 @@ def darknet_class_names(cfg, classes_path=None):
     return read_classes(asset_path(DEFAULT_CLASSES[classes]))
 
 
-def read_yolo_darknet(cfg_path, weights_path, classes_path=None, reorg=None, allow_extra=False,
+def read_yolo_darknet(cfg_path, weights_path, classes_path=None, *, reorg=None, allow_extra=False,
                       progress=False):
     """The :class:`DetectionModel` of Darknet ``cfg_path`` + ``weights_path``,
     in memory; its ``info`` is the ``model.json`` that :func:`yad2k_style.yolo.convert.convert` writes.
