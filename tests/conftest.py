@@ -97,3 +97,22 @@ def darknet_files(tmp_path):
         return cfg_path, weights_path
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shapes_dataset():
+    """Factory ``(root, count=8)`` → a YOLO-txt dataset of ``count`` synthetic scenes written in ``root``."""
+    from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
+    from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
+
+    def make(root, count=8):
+        (root / "images").mkdir(parents=True)
+        samples = []
+        for index, s in enumerate(scenes(seed=5, count=count)):
+            path = root / "images" / f"{index}.png"
+            s.image.save(path)
+            samples.append(Sample(path, 128, 128, s.boxes, s.classes))
+        write_yolo(LabelledDataset(samples, list(SHAPE_CLASSES)), root)
+        return root
+
+    return make

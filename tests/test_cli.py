@@ -1,5 +1,9 @@
 """The ``yad2k-style`` command, run in-process through its ``main``."""
 
+import argparse
+import os
+import re
+
 from yad2k_style import cli
 from yad2k_style.summary import reference_table_path
 
@@ -21,6 +25,43 @@ def test_summary_reports_altered_reference(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "layer conv2d_22: output_shape is (None, 19, 19, 1024), table has (None, 19, 19, 512)" in out
     assert "matches" not in out
+
+
+def test_summary_leaves_the_environment_alone(capsys, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    assert cli.main(["summary", "darknet19"]) == 0
+    assert "COLUMNS" not in os.environ
+    monkeypatch.setenv("COLUMNS", "77")
+    assert cli.main(["summary", "darknet19"]) == 0
+    assert os.environ["COLUMNS"] == "77"
+    capsys.readouterr()
+
+
+def help_entries(parser):
+    """Each option's entry in ``parser``'s help output: ``{"--name": "its help text"}``."""
+    entries, current = {}, None
+    section = parser.format_help().split("\noptions:\n", 1)[1]
+    for line in section.splitlines():
+        match = re.match(r"^  (-[^ ,]+(?:, -[^ ,]+)?)(?: [^ ].*?)?(?:  +(.*))?$", line)
+        if match and not line.startswith("   "):
+            current = match.group(1).split(", ")[-1]
+            entries[current] = match.group(2) or ""
+        elif current:
+            entries[current] += " " + line.strip()
+    return entries
+
+
+def test_every_option_has_help_with_its_default():
+    parser = cli.build_parser()
+    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert "argument parsing" not in parser.format_help()       # a user's description, not a docstring
+    for name, subparser in [("yad2k-style", parser), *subcommands.choices.items()]:
+        entries = help_entries(subparser)
+        options = {a.option_strings[-1] for a in subparser._actions if a.option_strings}
+        assert set(entries) == options, name
+        for option, text in entries.items():
+            if option != "--help":
+                assert "default" in text or "(required)" in text, f"{name} {option}: {text!r}"
 
 
 def test_summary_without_reference(capsys):

@@ -3,9 +3,10 @@
 import random
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from yad2k_style.drawing import draw_boxes, generate_colors, get_colors_for_classes
+from yad2k_style.drawing import draw_boxes, generate_colors, get_colors_for_classes, text_color
 
 
 def test_colors_are_deterministic_distinct_and_leave_random_alone():
@@ -32,7 +33,7 @@ def test_draw_boxes_outlines_box_and_puts_label_above():
     assert tuple(pixels[75, 95]) == (255, 255, 255)                                  # inside untouched
     label_rows = np.where(np.all(pixels[:50, 40:150] == color, axis=-1).any(axis=1))[0]
     assert len(label_rows) > 5 and label_rows.max() < 50                             # label box above
-    assert np.any(pixels[:50, 40:150].sum(axis=-1) < 60)                              # dark text in it
+    assert text_drawn_in(pixels[:50, 40:150], color) == text_color(color)             # text in it
 
 
 def test_draw_boxes_clips_to_image_and_skips_boxes_outside():
@@ -45,3 +46,35 @@ def test_draw_boxes_clips_to_image_and_skips_boxes_outside():
     assert tuple(pixels[20, 0]) == color_a and tuple(pixels[20, 63]) == color_a   # clipped side edges
     assert tuple(pixels[30, 30]) == color_a                                        # bottom edge at y=30
     assert not np.any(np.all(pixels == color_b, axis=-1))
+
+
+def test_label_stays_inside_the_right_edge():
+    image = Image.new("RGB", (100, 60), (255, 255, 255))
+    draw_boxes(image, np.array([[30.0, 90.0, 50.0, 99.0]]), np.array([0]), ["a long label"], np.array([0.5]))
+    pixels = np.asarray(image)
+    color = get_colors_for_classes(1)[0]
+    label_columns = np.where(np.all(pixels[:30] == color, axis=-1).any(axis=0))[0]
+    assert label_columns.min() < 90 and label_columns.max() <= 99   # moved left, still whole
+
+
+@pytest.mark.parametrize("background, text", [((0, 0, 255), (255, 255, 255)), ((255, 255, 0), (0, 0, 0)),
+                                              ((255, 0, 0), (255, 255, 255)), ((0, 255, 0), (0, 0, 0))])
+def test_text_colour_follows_the_luminance(background, text):
+    assert text_color(background) == text
+
+
+def text_drawn_in(region, background):
+    """Black or white: which one the (anti-aliased) text pixels of a label on ``background`` lean to."""
+    pixels = region.reshape(-1, 3).astype(float)
+    on_label = np.abs(pixels - background).sum(axis=1)
+    text = pixels[(on_label > 150) & (np.abs(pixels - 255).sum(axis=1) > 0)]  # not the label, not paper
+    return (255, 255, 255) if text.mean() > 127 else (0, 0, 0)
+
+
+def test_triangle_label_on_blue_is_white():
+    names = ["circle", "square", "triangle"]
+    blue = get_colors_for_classes(3).index((0, 0, 255))
+    image = Image.new("RGB", (160, 80), (255, 255, 255))
+    draw_boxes(image, np.array([[40.0, 10.0, 70.0, 100.0]]), np.array([blue]), names)
+    assert names[blue] == "triangle"
+    assert text_drawn_in(np.asarray(image)[20:40, 10:100], (0, 0, 255)) == (255, 255, 255)

@@ -173,6 +173,8 @@ def load_keras_file(path):
     loss or optimizer is not needed to run it); one-line :class:`FormatError` when it cannot be."""
     if not Path(path).is_file():
         raise FormatError(path, "file not found")
+    if Path(path).suffix != ".keras":
+        raise FormatError(path, "not a .keras file or a model directory")
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
     except Exception as exc:  # Keras raises many types for a bad file; all mean "not loadable"

@@ -26,13 +26,20 @@ def generate_colors(class_names):
     return get_colors_for_classes(len(class_names))
 
 
+def text_color(background):
+    """Black or white, whichever reads better on an RGB ``background`` (its luma, ITU-R BT.601)."""
+    red, green, blue = background
+    return (0, 0, 0) if 0.299 * red + 0.587 * green + 0.114 * blue >= 128 else (255, 255, 255)
+
+
 def draw_boxes(image, boxes, box_classes, class_names, scores=None):
     """Draw boxes with their class name (and score) on a PIL image, in place; returns the image.
 
     ``boxes``: (N, 4) pixel corners in the course's order ``(y_min, x_min, y_max, x_max)``;
     ``box_classes``: N class indices into ``class_names``; ``scores``: N floats or None. Boxes are
     clipped to the image (a box wholly outside it is skipped); the label sits above the box, or just
-    inside its top edge when there is no room above. The font is Pillow's built-in one.
+    inside its top edge when there is no room above, and is moved left to stay inside the image. Its
+    text is black on light colours and white on dark ones. The font is Pillow's built-in one.
     """
     width, height = image.size
     font = ImageFont.load_default(size=max(10, int(np.floor(3e-2 * height + 0.5))))
@@ -53,6 +60,9 @@ def draw_boxes(image, boxes, box_classes, class_names, scores=None):
         text_left, text_top, text_right, text_bottom = draw.textbbox((0, 0), label, font=font)
         text_width, text_height = text_right - text_left, text_bottom - text_top
         label_top = top - text_height - 2 if top - text_height - 2 >= 0 else top + 1
-        draw.rectangle([left, label_top, left + text_width + 2, label_top + text_height + 2], fill=color)
-        draw.text((left + 1 - text_left, label_top + 1 - text_top), label, fill=(0, 0, 0), font=font)
+        label_left = max(0, min(left, width - 1 - (text_width + 2)))
+        draw.rectangle([label_left, label_top, label_left + text_width + 2, label_top + text_height + 2],
+                       fill=color)
+        draw.text((label_left + 1 - text_left, label_top + 1 - text_top), label, fill=text_color(color),
+                  font=font)
     return image

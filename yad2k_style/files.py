@@ -13,8 +13,9 @@ from pathlib import Path
 from yad2k_style.errors import FormatError
 
 
-def read_text(path):
-    """The UTF-8 text of ``path``; :class:`FormatError` (one line, naming the file) when it cannot be read."""
+def read_text(path, binary_hint=None):
+    """The UTF-8 text of ``path``; :class:`FormatError` (one line, naming the file) when it cannot be
+    read. ``binary_hint`` is added to the message when the file is not text."""
     try:
         return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -24,7 +25,8 @@ def read_text(path):
     except PermissionError:
         raise FormatError(path, "permission denied") from None
     except UnicodeDecodeError as exc:
-        raise FormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        hint = f"; {binary_hint}" if binary_hint else ""
+        raise FormatError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}){hint}") from None
 
 
 def set_default_mode(path):
@@ -39,6 +41,8 @@ def atomic_path(path):
     """Yield a temporary path beside ``path`` with the same suffixes (``.weights.h5`` stays whole);
     on success rename it to ``path``, on failure remove it."""
     path = Path(path)
+    if path.is_dir():
+        raise FormatError(path, "is a directory; give a file name to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:-len(suffix) or None]}.",

@@ -6,6 +6,7 @@ Sizes are written ``(height, width)`` unless a name says otherwise (PIL's ``imag
 """
 
 import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,10 @@ TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and
 def _opened(path, max_pixels):
     """``Image.open(path)``, its size checked; any failure inside becomes a :class:`FormatError`."""
     try:
-        with Image.open(path) as opened:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the check below says it
+            opened = Image.open(path)
+        with opened:
             if opened.width * opened.height > max_pixels:
                 raise FormatError(path, f"image too large: {opened.width}×{opened.height} pixels "
                                         f"(limit {max_pixels:,})")

@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from yad2k_style.errors import FormatError, YadWarning, first_line
-from yad2k_style.files import atomic_path, write_text_atomically
+from yad2k_style.files import atomic_path, read_text, write_text_atomically
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
@@ -53,6 +53,17 @@ def standard_callbacks(run_dir, stage):
 def write_state(run_dir, **state):
     """Record how far a run got (``state.json``, written atomically)."""
     write_text_atomically(Path(run_dir) / STATE_FILE, json.dumps(state) + "\n")
+
+
+def read_state(run_dir):
+    """What :func:`write_state` last recorded in ``run_dir`` (``{}`` for a new run)."""
+    path = Path(run_dir) / STATE_FILE
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise FormatError(path, f"not valid JSON ({exc.msg})") from None
 
 
 def save_weights(model, path):

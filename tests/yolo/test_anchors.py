@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from yad2k_style.errors import YadError
 from yad2k_style.yolo.anchors import kmeans_anchors
 
 
@@ -14,5 +15,6 @@ def test_kmeans_recovers_three_planted_shapes():
 
 
 def test_kmeans_needs_enough_boxes():
-    with pytest.raises(ValueError, match="at least k=5"):
+    with pytest.raises(YadError, match="clustering 5 anchors needs at least 5 boxes with positive size; "
+                                       "the dataset has 3"):
         kmeans_anchors(np.ones((3, 2)), k=5)

@@ -60,7 +60,7 @@ def _matched(truth_boxes, truth_classes, records, min_size):
 def test_detect_without_arguments_annotates_the_sample_scenes(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["detect", "--json", "d.json"]) == 0
-    lines = capsys.readouterr().out.replace(detection.CLEAR_LINE, "\n").splitlines()
+    lines = capsys.readouterr().out.splitlines()
     records = json.loads((tmp_path / "d.json").read_text())
     samples = scenes(EVALUATION_SEED, embedded.SAMPLE_SCENES)
     for index, sample in enumerate(samples):

@@ -15,9 +15,8 @@ from yad2k_style import cli
 from yad2k_style.artifacts import load_artifact
 from yad2k_style.assets import asset_path
 from yad2k_style.yolo import embedded
-from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
 from yad2k_style.yolo.model import yolov2_shapes
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
+from yad2k_style.yolo.synthetic import SHAPE_CLASSES
 from yad2k_style.yolo.train import train
 
 ANCHORS = np.array([[0.5, 0.5], [1.0, 1.2], [1.8, 1.5]], np.float32)
@@ -69,19 +68,7 @@ def test_resumes_after_a_crash(tmp_path):
     assert model.output_shape == (None, 2, 2, 24)
 
 
-def shapes_dataset(root, count=8):
-    """A YOLO-txt dataset of ``count`` synthetic scenes in ``root``."""
-    (root / "images").mkdir(parents=True)
-    samples = []
-    for index, s in enumerate(scenes(seed=5, count=count)):
-        path = root / "images" / f"{index}.png"
-        s.image.save(path)
-        samples.append(Sample(path, 128, 128, s.boxes, s.classes))
-    write_yolo(LabelledDataset(samples, list(SHAPE_CLASSES)), root)
-    return root
-
-
-def test_train_command_end_to_end(tmp_path, capsys):
+def test_train_command_end_to_end(tmp_path, capsys, recwarn, shapes_dataset):
     root = shapes_dataset(tmp_path / "data")
     out = tmp_path / "run"
     code = cli.main(["train", str(root), "--out", str(out), "--model", "yolov2-shapes", "--epochs", "2",
@@ -102,7 +89,24 @@ def test_train_command_end_to_end(tmp_path, capsys):
     assert model.output_shape == (None, 4, 4, 3 * 8)
     assert (out / "classes.txt").read_text().split() == list(SHAPE_CLASSES)
     assert len((out / "anchors.txt").read_text().split(",")) == 6
+    assert not [w for w in recwarn if "shuffle" in str(w.message)]   # Keras' "shuffle=True … ignored"
     used_in_new_processes(root, out, tmp_path)
+    rerun_of_a_finished_run(root, out, capsys)
+
+
+def rerun_of_a_finished_run(root, out, capsys):
+    """The same command again is refused in one line; with more epochs it trains on from the end."""
+    argv = ["train", str(root), "--out", str(out), "--model", "yolov2-shapes", "--batch-size", "4",
+            "--kmeans", "3", "--freeze-body-epochs", "1"]
+    assert cli.main([*argv, "--epochs", "2"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"yad2k-style: error: {out}: already trained for 2 epochs; give a new output directory, or more "
+        f"than 2 epochs to train on from there"]
+    assert logged_epochs(out) == [0, 1]
+    assert cli.main([*argv, "--epochs", "3"]) == 0
+    capsys.readouterr()
+    assert logged_epochs(out) == [0, 1, 2]
+    assert json.loads((out / "state.json").read_text()) == {"stage": "stage2", "epochs_done": 3}
 
 
 def run_cli(cwd, *argv):
@@ -132,11 +136,11 @@ def used_in_new_processes(dataset, run, tmp_path):
     assert json.loads((tmp_path / "k.json").read_text()) == records
 
 
-def test_train_starts_from_converted_darknet_weights(tmp_path, capsys):
+def test_train_starts_from_converted_darknet_weights(tmp_path, capsys, shapes_dataset):
     cfg, weights = (str(asset_path(name)) for name in (embedded.CFG_FILE, embedded.WEIGHTS_FILE))
     converted_dir = tmp_path / "converted"
     assert cli.main(["convert", cfg, weights, str(converted_dir)]) == 2  # 3 classes: names needed
-    assert "give their names with --classes" in capsys.readouterr().err
+    assert "which have no default names; give a class-names file (--classes FILE" in capsys.readouterr().err
     assert cli.main(["convert", cfg, weights, str(converted_dir), "--classes",
                      str(asset_path(embedded.CLASSES_FILE))]) == 0
     out = tmp_path / "run"

@@ -12,6 +12,8 @@ import os
 import sys
 import warnings
 
+from yad2k_style.cli.tensorflow_logs import import_tensorflow_quietly
+
 PROG = "yad2k-style"
 DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
                "detection, its Darknet converter, training and evaluation. Nothing is downloaded.")
@@ -21,6 +23,9 @@ COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection")
 
 def build_parser():
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also show TensorFlow's start-up log lines (default: hidden)")
+    parser.set_defaults(needs_tensorflow=True)
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:
         importlib.import_module(module).register(subcommands)
@@ -39,8 +44,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 def main(argv=None):
     from yad2k_style.errors import YadError
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    if not args.verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        if args.needs_tensorflow:
+            import_tensorflow_quietly()
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 from yad2k_style import registry
-from yad2k_style.cli import PROG
-from yad2k_style.errors import YadError
+from yad2k_style.cli import PROG, checks
+from yad2k_style.progress import Progress, fit_verbosity
 from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 
-PROGRESS_AFTER = 3  # `detect` shows a progress bar for more images than this
-CLEAR_LINE = "\r\x1b[2K"  # erases the progress bar so that a line can be printed above it
+PROGRESS_AFTER = 3  # `detect` shows a progress bar (on a terminal) for more images than this
 SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
 DATASET_HELP = "COCO .json, or a VOC / YOLO-txt dataset folder"
 
@@ -30,7 +29,7 @@ def register(subcommands):
     detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names "
                         f"(default without paths: {SAMPLE_OUT})")
     detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
-                        "box [x_min, y_min, x_max, y_max] in pixels")
+                        "box [x_min, y_min, x_max, y_max] in pixels (default: no JSON)")
     detect.set_defaults(run=_detect)
 
     evaluate = subcommands.add_parser(
@@ -46,7 +45,7 @@ def register(subcommands):
     evaluate.add_argument("--plot", metavar="FILE.png", default="precision_recall.png",
                           help="precision-recall curves at IoU 0.5 "
                           "(default precision_recall.png; '' for none)")
-    evaluate.add_argument("--json", metavar="FILE", help="also write the numbers as JSON")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the numbers as JSON (default: no JSON)")
     evaluate.set_defaults(run=_evaluate)
 
     train = subcommands.add_parser(
@@ -56,23 +55,29 @@ def register(subcommands):
                     "checkpoints and logs): give it to detect/evaluate --model. Rerun to resume.")
     train.add_argument("dataset", help=DATASET_HELP)
     train.add_argument("--out", required=True, metavar="DIR",
-                       help="run directory: checkpoints, logs and the trained model")
+                       help="run directory: checkpoints, logs and the trained model (required)")
     train.add_argument("--model", default="yolov2-tiny", choices=registry.names("detection"),
                        help="architecture (default yolov2-tiny)")
     train.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
                        help="multiples of 32 (default: the model's)")
     train.add_argument("--anchors", metavar="FILE", help="anchors file (default: k-means on the dataset)")
-    train.add_argument("--kmeans", type=int, default=5, help="anchors to cluster when no file is given")
+    train.add_argument("--kmeans", type=int, default=5,
+                       help="anchors to cluster when no --anchors file is given (default 5)")
     train.add_argument("--weights", metavar="PATH", help=".weights.h5 or a model directory (from convert "
-                       "or train) to start from; layers of another shape keep their initialisation")
+                       "or train) to start from; layers of another shape keep their initialisation "
+                       "(default: fresh weights)")
     train.add_argument("--epochs", type=int, default=30, help="epochs in all (default 30)")
     train.add_argument("--freeze-body-epochs", type=int, default=0,
-                       help="first train only the detector conv on a frozen body for this many epochs")
+                       help="first train only the detector conv on a frozen body for this many epochs "
+                       "(default 0)")
     train.add_argument("--batch-size", type=int, default=8, help="images per step (default 8)")
     train.add_argument("--learning-rate", type=float, default=1e-3, help="Adam's (default 0.001)")
-    train.add_argument("--validation", metavar="DATASET", help="dataset to validate on after each epoch")
-    train.add_argument("--no-augment", action="store_true", help="no flip, scale/translate, colour jitter")
-    train.add_argument("--rescore", action="store_true", help="objectness target = IoU with the true box")
+    train.add_argument("--validation", metavar="DATASET",
+                       help="dataset to validate on after each epoch (default: none)")
+    train.add_argument("--no-augment", action="store_true",
+                       help="no flip, scale/translate, colour jitter (default: augment)")
+    train.add_argument("--rescore", action="store_true",
+                       help="objectness target = IoU with the true box (default: 1)")
     train.add_argument("--devices", help="comma-separated devices for MirroredStrategy "
                        "(default: all GPUs when there are several)")
     train.set_defaults(run=_train)
@@ -83,7 +88,8 @@ def register(subcommands):
     anchors.add_argument("--input-size", type=int, nargs=2, default=(416, 416), metavar=("H", "W"),
                          help="model input size; anchors are in its 32-pixel grid cells (default 416 416)")
     anchors.add_argument("--seed", type=int, default=0, help="k-means++ seed (default 0)")
-    anchors.add_argument("--out", metavar="FILE", help="also write the anchors to this file")
+    anchors.add_argument("--out", metavar="FILE",
+                         help="also write the anchors to this file (default: print only)")
     anchors.set_defaults(run=_anchors)
 
     convert = subcommands.add_parser(
@@ -97,7 +103,8 @@ def register(subcommands):
                          help="order for every reorg layer: darknet (Darknet's own, the default for [reorg]) "
                          "or space_to_depth (the course's/YAD2K's model)")
     convert.add_argument("--allow-extra", action="store_true",
-                         help="accept floats left over at the end of the weights file (with a warning)")
+                         help="accept floats left over at the end of the weights file, with a warning "
+                         "(default: an error)")
     convert.set_defaults(run=_convert)
 
     export = subcommands.add_parser("export", help="write a model directory as Darknet cfg + weights")
@@ -112,8 +119,9 @@ def _add_detector_options(parser, score_threshold, max_boxes):
     parser.add_argument("--model", metavar="PATH", help="a model directory (from convert or train), a "
                         ".keras file, or a registered name with packaged weights (default: "
                         f"{registry.DEFAULT_DETECTOR}, the embedded shapes detector)")
-    parser.add_argument("--cfg", metavar="FILE", help="Darknet .cfg (with --weights) instead of --model")
-    parser.add_argument("--weights", metavar="FILE", help="Darknet .weights (with --cfg)")
+    parser.add_argument("--cfg", metavar="FILE",
+                        help="Darknet .cfg (with --weights) instead of --model (default: none)")
+    parser.add_argument("--weights", metavar="FILE", help="Darknet .weights (with --cfg) (default: none)")
     parser.add_argument("--classes", metavar="FILE", help="class names, one per line (default: the "
                         "model's; the packaged 80 COCO classes for a .keras file)")
     parser.add_argument("--anchors", metavar="FILE", help="anchors as w, h pairs in grid cells (default: "
@@ -134,13 +142,10 @@ def _add_detector_options(parser, score_threshold, max_boxes):
 
 def _detector(args):
     """Check the detector options and load the detector they name."""
-    for option, value in (("--score-threshold", args.score_threshold),
-                          ("--iou-threshold", args.iou_threshold)):
-        if not 0 <= value <= 1:
-            raise YadError(f"{option} must be between 0 and 1, got {value}")
-    for option, value in (("--max-boxes", args.max_boxes), ("--batch-size", args.batch_size)):
-        if value < 1:
-            raise YadError(f"{option} must be at least 1, got {value}")
+    checks.between("--score-threshold", args.score_threshold, 0, 1)
+    checks.between("--iou-threshold", args.iou_threshold, 0, 1)
+    checks.at_least("--max-boxes", args.max_boxes, 1)
+    checks.at_least("--batch-size", args.batch_size, 1)
     from yad2k_style.yolo.detector import Detector
     from yad2k_style.yolo.sources import ModelSource
 
@@ -154,8 +159,6 @@ def _detector(args):
 def _detect(args):
     import json
 
-    from keras.utils import Progbar
-
     from yad2k_style.errors import FormatError
     from yad2k_style.files import atomic_write
     from yad2k_style.images import list_images, save_image
@@ -164,8 +167,7 @@ def _detect(args):
     samples = None if args.paths else embedded.sample_scenes()
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     out_dir = args.out or (None if args.paths else SAMPLE_OUT)
-    if args.json and not Path(args.json).parent.is_dir():
-        raise YadError(f"{args.json}: directory {Path(args.json).parent} does not exist")
+    checks.file_to_write("--json", args.json)
     out_paths = results.annotated_paths(paths, out_dir) if out_dir else None
     detector = _detector(args)
     if samples is None:
@@ -173,27 +175,26 @@ def _detect(args):
     else:
         images = [image for _, image in samples]
         found = zip(paths, detector.detect(images, args.batch_size), images, strict=True)
-    bar = Progbar(len(paths), interval=0, unit_name="image") if len(paths) > PROGRESS_AFTER else None
-    records, failures = [], 0
-    for done, (path, result, image) in enumerate(found, start=1):
-        if bar is not None:
-            sys.stdout.write(CLEAR_LINE)
-        if isinstance(result, FormatError):
-            sys.stdout.flush()
-            print(f"{PROG}: error: {result}", file=sys.stderr)
-            failures += 1
-        else:
-            print(f"Found {len(result.boxes)} boxes for {path}")
-            records.extend(results.detection_records(path, result, detector.class_names))
-            if out_paths is not None:
-                save_image(results.annotate(image, result, detector.class_names), out_paths[done - 1])
-        if bar is not None:
+    records, failures, saved = [], 0, 0
+    with Progress(len(paths) if len(paths) > PROGRESS_AFTER else 0, "image") as bar:
+        for done, (path, result, image) in enumerate(found, start=1):
+            bar.clear()
+            if isinstance(result, FormatError):
+                sys.stdout.flush()
+                print(f"{PROG}: error: {result}", file=sys.stderr)
+                failures += 1
+            else:
+                print(f"Found {len(result.boxes)} boxes for {path}")
+                records.extend(results.detection_records(path, result, detector.class_names))
+                if out_paths is not None:
+                    save_image(results.annotate(image, result, detector.class_names), out_paths[done - 1])
+                    saved += 1
             bar.update(done)
     if args.json:
         with atomic_write(args.json, "w", encoding="utf-8") as file:
             json.dump(records, file, indent=1)
             file.write("\n")
-    if out_paths is not None:
+    if saved:
         print(f"annotated images in {out_dir}/")
     return 2 if failures else 0
 
@@ -204,6 +205,9 @@ def _evaluate(args):
     from yad2k_style.files import write_text_atomically
     from yad2k_style.yolo.evaluate import evaluate_detector, plot_precision_recall
 
+    checks.at_least("--scenes", args.scenes, 1)
+    checks.file_to_write("--json", args.json)
+    checks.file_to_write("--plot", args.plot)
     run = evaluate_detector(_detector(args), args.dataset, scenes=args.scenes, seed=args.seed,
                             batch_size=args.batch_size)
     evaluation = run.evaluation
@@ -222,6 +226,13 @@ def _evaluate(args):
 
 
 def _train(args):
+    checks.at_least("--epochs", args.epochs, 1)
+    checks.at_least("--freeze-body-epochs", args.freeze_body_epochs, 0)
+    checks.at_least("--batch-size", args.batch_size, 1)
+    checks.positive("--learning-rate", args.learning_rate)
+    checks.at_least("--kmeans", args.kmeans, 1)
+    checks.input_size("--input-size", args.input_size)
+    checks.directory_to_write("--out", args.out)
     from yad2k_style.yolo.train import TrainingConfig, train_on_dataset
 
     config = TrainingConfig(
@@ -230,13 +241,17 @@ def _train(args):
         kmeans=args.kmeans, weights=args.weights, epochs=args.epochs,
         freeze_body_epochs=args.freeze_body_epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, validation=args.validation, augment=not args.no_augment,
-        devices=tuple(args.devices.split(",")) if args.devices else None, rescore=args.rescore)
+        devices=tuple(args.devices.split(",")) if args.devices else None, rescore=args.rescore,
+        verbose=fit_verbosity())
     train_on_dataset(config)
     print(f"trained model: {args.out} (use --model {args.out}; final.keras, anchors.txt, classes.txt inside)")
     return 0
 
 
 def _anchors(args):
+    checks.at_least("-k", args.k, 1)
+    checks.file_to_write("--out", args.out)
+    checks.input_size("--input-size", args.input_size)
     from yad2k_style.assets import format_anchors, write_anchors
     from yad2k_style.yolo.anchors import dataset_anchors
     from yad2k_style.yolo.labels import read_dataset
@@ -266,6 +281,8 @@ def _convert(args):
 
 
 def _export(args):
+    checks.file_to_write("cfg", args.cfg)
+    checks.file_to_write("weights", args.weights)
     from yad2k_style.yolo.convert import export
 
     export(args.model, args.cfg, args.weights)

@@ -12,7 +12,7 @@ SUMMARY_WIDTH = 130  # room for the "Connected to" column
 def register(subcommands):
     models = subcommands.add_parser("models", help="list the registered models (name, task, input, "
                                     "params, weights)")
-    models.set_defaults(run=_models)
+    models.set_defaults(run=_models, needs_tensorflow=False)
     summary = subcommands.add_parser(
         "summary", help="print a model's Keras summary and check it against a reference layer table")
     summary.add_argument("model", choices=list(registry.MODELS), metavar="MODEL",
@@ -44,8 +44,15 @@ def _summary(args):
     entry = registry.get(args.model)
     model = entry.build()
     width = max(shutil.get_terminal_size().columns, SUMMARY_WIDTH)
+    columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = str(width)  # rich cuts the table to 80 columns when output is piped
-    model.summary(line_length=width)
+    try:
+        model.summary(line_length=width)
+    finally:
+        if columns is None:
+            del os.environ["COLUMNS"]
+        else:
+            os.environ["COLUMNS"] = columns
     total, trainable, non_trainable = summary.parameter_totals(model)
     reference = args.reference
     if reference is None and entry.reference_table:

@@ -156,7 +156,8 @@ class _Options:
 
 def parse_cfg(path):
     """Parse a Darknet ``.cfg`` file → :class:`DarknetCfg`."""
-    return parse_cfg_text(read_text(path), path)
+    return parse_cfg_text(read_text(path, binary_hint="is it a .weights file? are the cfg and weights "
+                                                      "swapped?"), path)
 
 
 def parse_cfg_text(text, path):

@@ -11,12 +11,12 @@ import os
 import warnings
 from dataclasses import dataclass
 
-import keras
 import numpy as np
 
 from yad2k_style.darknet.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError
 from yad2k_style.errors import FormatError, YadWarning
 from yad2k_style.netspec import Convolutional, channel_counts
+from yad2k_style.progress import Progress
 
 FLOAT = np.dtype("<f4")
 VERSION_LIMIT = 1000  # Darknet's own bound for major and minor; real files have 0.1 or 0.2
@@ -100,11 +100,14 @@ def read_header(file, path, file_size):
     if file_size < 16:
         raise NotDarknetWeightsError(
             path, f"not a Darknet weights file: {file_size} bytes, shorter than the 16-byte header")
-    major, minor, revision = (int(v) for v in np.frombuffer(file.read(12), "<i4"))
+    start = file.read(12)
+    major, minor, revision = (int(v) for v in np.frombuffer(start, "<i4"))
     if not all(0 <= v < VERSION_LIMIT for v in (major, minor, revision)):
+        text = start.isascii() and start.decode().strip().startswith(("[", "#", ";"))
         raise NotDarknetWeightsError(
             path, f"not a Darknet weights file: header version {major}.{minor}.{revision} "
-                  f"(Darknet's major, minor and revision are small non-negative numbers)")
+                  f"(Darknet's major, minor and revision are small non-negative numbers)"
+                  + ("; it looks like a .cfg: are the cfg and weights swapped?" if text else ""))
     wide = Header(major, minor, revision).wide_seen
     if wide and file_size < 20:
         raise NotDarknetWeightsError(
@@ -120,17 +123,16 @@ def read_weights(path, cfg, allow_extra=False, progress=False):
     Errors: fewer floats than ``cfg`` needs or (unless ``allow_extra``, then a :class:`YadWarning`)
     more → :class:`WeightsCountError`; a batch norm's rolling variances negative or not finite (the floats
     are misaligned: the file belongs to another cfg) → :class:`WeightsMismatchError`. With
-    ``progress`` a ``keras.utils.Progbar`` counts the floats read.
+    ``progress`` a bar counts the floats read (on a terminal only).
     """
     needed = float_count(cfg)
     try:
         file_size = os.path.getsize(path)
     except FileNotFoundError:
         raise FormatError(path, "file not found") from None
-    with open(path, "rb") as file:
+    with open(path, "rb") as file, Progress(needed if progress else 0, "float") as bar:
         header = read_header(file, path, file_size)
         available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
-        bar = keras.utils.Progbar(needed, unit_name="float") if progress else None
         convs, offset = [], 0
         for index, spec, channels in conv_layouts(cfg):
             count = conv_float_count(spec, channels)
@@ -143,8 +145,7 @@ def read_weights(path, cfg, allow_extra=False, progress=False):
                           f"from float {offset:,}")
             convs.append(_split(floats, spec, channels))
             offset += count
-            if bar:
-                bar.update(offset)
+            bar.update(offset)
     extra = available - needed
     if extra or odd_bytes:
         tail = f"{extra:,} floats" + (f" and {odd_bytes} bytes" if odd_bytes else "")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from yad2k_style.boxes import wh_iou
+from yad2k_style.errors import YadError
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,8 @@ def kmeans_anchors(wh, k=5, seed=0, iterations=300, restarts=5):
     wh = np.asarray(wh, np.float64).reshape(-1, 2)
     wh = wh[np.all(wh > 0, axis=1)]
     if len(wh) < k:
-        raise ValueError(f"k-means needs at least k={k} boxes with positive size, got {len(wh)}")
+        raise YadError(f"clustering {k} anchors needs at least {k} boxes with positive size; "
+                       f"the dataset has {len(wh)}")
     rng = np.random.default_rng(seed)
     best = None
     for _ in range(restarts):

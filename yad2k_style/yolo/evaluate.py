@@ -100,7 +100,8 @@ def evaluate_detector(detector, dataset_path=None, *, scenes=EVALUATION_SCENES, 
         dataset = read_dataset(dataset_path)
         if dataset.class_names != detector.class_names:
             raise YadError(f"{dataset_path}: classes {dataset.class_names} are not the model's "
-                           f"{detector.class_names}")
+                           f"{detector.class_names}; if they are the same classes under other names, "
+                           f"give the dataset's names as the model's (--classes FILE)")
         detections = []
         for _, result, _ in detector.detect_files([s.image_path for s in dataset.samples], batch_size):
             if isinstance(result, FormatError):

@@ -53,13 +53,17 @@ def read_dataset(path):
     """Read a dataset in whichever of the three layouts ``path`` has."""
     path = Path(path)
     if path.is_file() and path.suffix == ".json":
-        return read_coco(path)
-    if (path / "Annotations").is_dir():
-        return read_voc(path)
-    if (path / "labels").is_dir():
-        return read_yolo(path)
-    raise FormatError(path, "not a dataset: expected a COCO .json file, or a folder with "
-                            "Annotations/ (VOC) or labels/ (YOLO txt)")
+        dataset = read_coco(path)
+    elif (path / "Annotations").is_dir():
+        dataset = read_voc(path)
+    elif (path / "labels").is_dir():
+        dataset = read_yolo(path)
+    else:
+        raise FormatError(path, "not a dataset: expected a COCO .json file, or a folder with "
+                                "Annotations/ (VOC) or labels/ (YOLO txt)")
+    if not dataset.samples:
+        raise FormatError(path, "no labelled images in this dataset")
+    return dataset
 
 
 def _images(folder):

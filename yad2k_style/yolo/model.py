@@ -5,6 +5,7 @@ in the course's Keras summary. YOLOv2 inputs must be multiples of 32 (five strid
 output grid is ``(height / 32, width / 32)`` with ``num_anchors * (5 + num_classes)`` channels.
 """
 
+from yad2k_style.errors import YadError
 from yad2k_style.netspec import (
     AvgPool,
     Convolutional,
@@ -100,7 +101,7 @@ def yolo_body(inputs, num_anchors, num_classes, reorg="space_to_depth"):
 def _check_grid(shape):
     height, width = shape[1], shape[2]
     if height is None or width is None or height % 32 or width % 32:
-        raise ValueError(f"YOLOv2 input height and width must be multiples of 32, got {height}×{width}")
+        raise YadError(f"YOLOv2 input height and width must be multiples of 32, got {height}×{width}")
 
 
 def _build(specs, input_shape, name):

@@ -59,7 +59,8 @@ def darknet_class_names(cfg, classes_path=None):
     if classes is None:
         return []
     if classes not in DEFAULT_CLASSES:
-        raise YadError(f"{cfg.path} has {classes} classes; give their names with --classes FILE")
+        raise YadError(f"{cfg.path} has {classes} classes, which have no default names; give a class-names "
+                       f"file (--classes FILE on the command line, classes_path in Python)")
     return read_classes(asset_path(DEFAULT_CLASSES[classes]))
 
 
@@ -117,6 +118,9 @@ def load_detection_model(source=None):
     elif not Path(source.model).exists() and source.model in registry.MODELS:
         loaded = load_registered(source.model)
     else:
+        if Path(source.model).suffix.lower() in (".cfg", ".weights"):
+            raise FormatError(source.model, "a Darknet file goes with --cfg FILE --weights FILE; --model "
+                                            "takes a model directory, a .keras file or a registered name")
         artifact = artifacts.load_artifact(source.model)
         loaded = DetectionModel(artifact.model, artifact.anchors, artifact.class_names, source.model,
                                 artifact.info)

@@ -36,10 +36,17 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
     """Train the model that ``build_model()`` returns and return it with its final weights, which are
     also written to ``out_dir/model.weights.h5``.
 
+    An interrupted run resumes where it stopped. A finished run in ``out_dir`` is refused, or, with
+    more ``epochs`` than it had, trained on from its final weights (the optimizer starts afresh).
+
     ``train_data`` (and ``validation_data``) yield ``(images, y_true)`` batches: images float32 in
     [0, 1] of the model's input shape, ``y_true`` (batch, H, W, A, 6) from ``pack_y_true``.
     """
     out = Path(out_dir)
+    finished = _finished_epochs(out)
+    if finished is not None and epochs <= finished:
+        raise YadError(f"{out}: already trained for {finished} epochs; give a new output directory, or "
+                       f"more than {finished} epochs to train on from there")
     out.mkdir(parents=True, exist_ok=True)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
@@ -48,14 +55,24 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
                    rescore, verbose)
     stage1 = out / STAGE1_WEIGHTS
     freeze_body_epochs = min(freeze_body_epochs, epochs)
-    if freeze_body_epochs and stage1.exists():
+    if finished is not None:
+        model.load_weights(out / artifacts.WEIGHTS_FILE)
+    elif freeze_body_epochs and stage1.exists():
         model.load_weights(stage1)
     elif freeze_body_epochs:
         stage.fit("stage1", 0, freeze_body_epochs, trainable_from=-1)
         training.save_weights(model, stage1)
-    stage.fit("stage2", freeze_body_epochs, epochs, trainable_from=0)
+    stage.fit("stage2", finished or freeze_body_epochs, epochs, trainable_from=0)
     training.save_weights(model, out / artifacts.WEIGHTS_FILE)
     return model
+
+
+def _finished_epochs(out):
+    """Epochs of a finished run in ``out`` (its final weights written), else None."""
+    state = training.read_state(out)
+    if state.get("stage") == "stage2" and (out / artifacts.WEIGHTS_FILE).exists():
+        return int(state["epochs_done"])
+    return None
 
 
 @dataclass
@@ -82,7 +99,7 @@ class _Stage:
         if last_epoch > first_epoch:
             self.model.fit(self.train_data, validation_data=self.validation_data, epochs=last_epoch,
                            initial_epoch=first_epoch, callbacks=training.standard_callbacks(self.out, name),
-                           verbose=self.verbose)
+                           shuffle=False, verbose=self.verbose)  # the pipeline shuffles
         training.write_state(self.out, stage=name, epochs_done=last_epoch)
 
 

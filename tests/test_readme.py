@@ -1,0 +1,41 @@
+"""The README's Python snippets run as written, top to bottom, in a folder holding the files they
+name (made here: ``street.jpg``, Darknet ``yolov2.cfg`` at 128×128 with random ``yolov2.weights``,
+a model directory ``runs/mine`` and a ``yolo.keras``)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+from conftest import write_cfg
+from PIL import Image
+
+from yad2k_style.assets import asset_path
+from yad2k_style.darknet import Header, parse_cfg, write_weights
+from yad2k_style.darknet.synthetic import random_convs
+from yad2k_style.yolo import embedded, yolo_v2
+from yad2k_style.yolo.convert import convert
+
+README = Path(__file__).parents[1] / "README.md"
+
+
+def python_snippets():
+    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
+
+
+def test_readme_python_snippets_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    Image.fromarray(np.random.default_rng(7).integers(0, 256, (150, 200, 3), np.uint8)).save("street.jpg")
+    cfg = write_cfg(tmp_path, "yolov2", size=128)
+    write_weights(tmp_path / "yolov2.weights", Header(), random_convs(parse_cfg(cfg), seed=1))
+    (tmp_path / "runs").mkdir()
+    convert(asset_path(embedded.CFG_FILE), asset_path(embedded.WEIGHTS_FILE), "runs/mine",
+            classes_path=asset_path(embedded.CLASSES_FILE))
+    yolo_v2((64, 64, 3)).save("yolo.keras")
+    snippets = python_snippets()
+    assert len(snippets) >= 6
+    namespace = {}
+    for number, snippet in enumerate(snippets, start=1):
+        exec(compile(snippet, f"README.md python snippet {number}", "exec"), namespace)  # noqa: S102
+    out = capsys.readouterr().out
+    assert "11237145" in out and "Found " in out and "street.jpg Detections(" in out
+    assert (tmp_path / "yolov2-model" / "model.json").exists() and (tmp_path / "out.weights").exists()
