@@ -62,3 +62,15 @@ def test_train_prints_plain_lines_only(tmp_path, shapes_dataset):
 def test_verbose_shows_tensorflow_log_lines(tmp_path, argv):
     code, _, stderr = run(tmp_path, *argv)
     assert code == 0 and TF_LOG_LINE.search(stderr.decode())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "ds", "--out", "run", "--batch-size", "0"], "--batch-size must be at least 1, got 0"),
+    (["detect", "--json", "."], "--json .: is a directory; give a file name"),
+])
+def test_mistakes_in_a_real_process(tmp_path, shapes_dataset, argv, message):
+    """Exit code 2, one line on stderr, no traceback, nothing written."""
+    shapes_dataset(tmp_path / "ds", count=2)
+    code, stdout, stderr = run(tmp_path, *argv)
+    assert (code, stdout, stderr.decode()) == (2, b"", f"yad2k-style: error: {message}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ds", "stderr.txt", "stdout.txt"]
