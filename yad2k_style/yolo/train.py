@@ -43,10 +43,7 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
     [0, 1] of the model's input shape, ``y_true`` (batch, H, W, A, 6) from ``pack_y_true``.
     """
     out = Path(out_dir)
-    finished = _finished_epochs(out)
-    if finished is not None and epochs <= finished:
-        raise YadError(f"{out}: already trained for {finished} epochs; give a new output directory, or "
-                       f"more than {finished} epochs to train on from there")
+    finished = _finished_epochs(out, epochs)
     out.mkdir(parents=True, exist_ok=True)
     strategy = strategy or tf.distribute.get_strategy()
     with strategy.scope():
@@ -67,12 +64,18 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
     return model
 
 
-def _finished_epochs(out):
-    """Epochs of a finished run in ``out`` (its final weights written), else None."""
+def _finished_epochs(out, epochs):
+    """Epochs of a finished run in ``out`` (its final weights written), else None; a
+    :class:`YadError` when it has already had ``epochs`` or more."""
     state = training.read_state(out)
-    if state.get("stage") == "stage2" and (out / artifacts.WEIGHTS_FILE).exists():
-        return int(state["epochs_done"])
-    return None
+    if state.get("stage") != "stage2" or not (out / artifacts.WEIGHTS_FILE).exists():
+        return None
+    finished = int(state["epochs_done"])
+    if epochs <= finished:
+        plural = "s" if finished != 1 else ""
+        raise YadError(f"{out}: already trained for {finished} epoch{plural}; give a new output directory, "
+                       f"or more than {finished} epoch{plural} to train on from there")
+    return finished
 
 
 @dataclass
@@ -140,6 +143,7 @@ def train_on_dataset(config):
     entry = registry.get(config.model)
     if entry.task != "detection":
         raise YadError(f"{config.model} is a {entry.task} model; train takes a detection model")
+    _finished_epochs(Path(config.out), config.epochs)  # refuse a finished run before any work
     dataset = read_dataset(config.dataset)
     input_shape = (*config.input_size, 3) if config.input_size else entry.input_shape
     if config.anchors is not None:
