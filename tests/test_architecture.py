@@ -16,7 +16,8 @@ SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "
 ALLOWED = {
     "__main__": {"cli"},
     "__init__": set(),
-    "cli": {"registry", "yolo"} | SHARED,
+    "cli": {"registry", "artifacts", "yolo", "face"} | SHARED,
+    "face": {"registry", "training", "artifacts"} | SHARED,
     "yolo": {"registry", "training", "artifacts", "darknet"} | SHARED,
     "artifacts": {"registry", "training", "darknet"} | SHARED,
     "training": SHARED,

@@ -51,11 +51,19 @@ def help_entries(parser):
     return entries
 
 
+def all_parsers(parser, name="yad2k-style"):
+    """``(name, parser)`` for the command and every subcommand, nested groups (``face enroll``) too."""
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child, subparser in action.choices.items():
+                yield from all_parsers(subparser, f"{name} {child}")
+
+
 def test_every_option_has_help_with_its_default():
     parser = cli.build_parser()
-    subcommands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     assert "argument parsing" not in parser.format_help()       # a user's description, not a docstring
-    for name, subparser in [("yad2k-style", parser), *subcommands.choices.items()]:
+    for name, subparser in all_parsers(parser):
         entries = help_entries(subparser)
         options = {a.option_strings[-1] for a in subparser._actions if a.option_strings}
         assert set(entries) == options, name

@@ -12,7 +12,8 @@ from yad2k_style.assets import asset_path, read_anchors, read_classes
 from yad2k_style.errors import YadError
 from yad2k_style.summary import compare_tables, model_table, read_table, reference_table_path
 
-SMALL = ("yolov2-shapes",)  # also reloaded in a fresh process (the others are large to save)
+# Also reloaded in a fresh process (the others are large to save).
+SMALL = ("yolov2-shapes", "facenet-nn4-small2")
 
 
 @pytest.mark.parametrize("name", list(registry.MODELS))
@@ -33,7 +34,7 @@ def test_entry_builds_as_stated(name, tmp_path):
 @pytest.mark.parametrize("name", list(registry.MODELS))
 def test_weights_sources(name):
     weights = registry.get(name).weights
-    assert weights.format in ("darknet", "keras")
+    assert weights.format in ("darknet", "openface-csv", "keras")
     assert weights.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", weights.sha256)
     for file in weights.files:
         if weights.source == "packaged" or not file.startswith("https://"):
@@ -54,4 +55,5 @@ def test_models_command_prints_the_table(capsys):
     assert len(lines) == 1 + len(registry.MODELS)
     assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
                                 "https://pjreddie.com/media/files/yolov2.weights"]
-    assert "yolov2-shapes   detection      128×128×3  1,298,968 packaged" in lines
+    assert "yolov2-shapes      detection      128×128×3  1,298,968 packaged" in lines
+    assert lines[-2].split()[:4] == ["facenet-nn4-small2", "face-embedding", "96×96×3", "3,743,280"]

@@ -129,6 +129,11 @@ def create_artifact(out_dir, model, info, cfg_path=None):
         raise
 
 
+def update_info(directory, **changes):
+    """Change keys of a model directory's ``model.json`` (a face model's ``threshold``, say)."""
+    write_info(directory, {**read_info(directory), **changes})
+
+
 def read_info(directory):
     """The ``model.json`` of a model directory, checked; :class:`FormatError` naming it otherwise."""
     info_path = Path(directory) / INFO_FILE

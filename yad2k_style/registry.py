@@ -39,7 +39,8 @@ class Weights:
 
     ``source``: ``"packaged"`` (files in the package's ``weights/`` folder, named relative to it) or
     ``"url"`` (the publisher's address; never downloaded by this package). ``format``: ``"darknet"``
-    (``files`` = cfg, weights) or ``"keras"`` (a ``.weights.h5``). ``sha256``: only where the
+    (``files`` = cfg, weights), ``"openface-csv"`` (a folder of per-array CSV files) or ``"keras"``
+    (a ``.weights.h5``). ``sha256``: only where the
     publisher gives one.
     """
 
@@ -88,6 +89,8 @@ COCO = "coco_classes.txt"
 VOC = "voc_classes.txt"
 PJREDDIE = "https://pjreddie.com/media/files/"  # Darknet's publisher gives no checksums
 DARKNET_CFGS = "https://raw.githubusercontent.com/pjreddie/darknet/master/cfg/"
+#: The course's CSV copy of OpenFace's nn4.small2.v1 weights (OpenFace publishes no checksum).
+KERAS_OPENFACE = "https://github.com/iwantooxxoox/Keras-OpenFace/tree/master/weights"
 
 MODELS = {entry.name: entry for entry in (
     ModelEntry(
@@ -118,6 +121,11 @@ MODELS = {entry.name: entry for entry in (
         1_298_968, (128, 128, 3), (4, 4, 40), class_names="shapes/classes.txt",
         anchors="shapes/anchors.txt",
         weights=Weights("packaged", "darknet", ("shapes/yolov2-shapes.cfg", "shapes/yolov2-shapes.weights"))),
+    ModelEntry(
+        "facenet-nn4-small2", "face-embedding", "yad2k_style.face.model:face_reco_model",
+        "OpenFace nn4.small2, the course's FaceNet Inception embedding: 96×96 face → 128-d, unit norm",
+        3_743_280, (96, 96, 3), (128,),
+        weights=Weights("url", "openface-csv", (KERAS_OPENFACE,))),
     ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),

@@ -16,9 +16,10 @@ from yad2k_style.cli.tensorflow_logs import import_tensorflow_quietly
 
 PROG = "yad2k-style"
 DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
-               "detection, its Darknet converter, training and evaluation. Nothing is downloaded.")
+               "detection (Darknet converter, training, evaluation) and face recognition. Nothing is "
+               "downloaded.")
 #: Modules whose ``register(subcommands)`` adds subcommands, in help order.
-COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection")
+COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.face")
 
 
 def build_parser():
