@@ -26,7 +26,9 @@ def register(subcommands):
     _add_common(enroll, database_must_exist=False)
     enroll.set_defaults(run=_enroll)
 
-    verify = actions.add_parser("verify", help="is the person in IMAGE the claimed NAME?")
+    verify = actions.add_parser("verify", help="is the person in IMAGE the claimed NAME?",
+                                description="Is the person in IMAGE the claimed NAME? Exit code 0 when "
+                                            "verified (distance below the threshold), 1 when not.")
     verify.add_argument("image", metavar="IMAGE", help="the image to check")
     verify.add_argument("name", metavar="NAME", help="the claimed identity, enrolled in the database")
     _add_common(verify)
