@@ -34,10 +34,12 @@ def test_entry_builds_as_stated(name, tmp_path):
 @pytest.mark.parametrize("name", list(registry.MODELS))
 def test_weights_sources(name):
     weights = registry.get(name).weights
-    assert weights.format in ("darknet", "openface-csv", "keras")
+    assert weights.format in ("darknet", "openface-csv", "model-directory", "keras")
     assert weights.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", weights.sha256)
     for file in weights.files:
-        if weights.source == "packaged" or not file.startswith("https://"):
+        if weights.format == "model-directory":
+            assert {"model.json", "model.weights.h5"} <= {p.name for p in asset_path(file).iterdir()}
+        elif weights.source == "packaged" or not file.startswith("https://"):
             assert asset_path(file).is_file()
 
 
@@ -56,4 +58,6 @@ def test_models_command_prints_the_table(capsys):
     assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
                                 "https://pjreddie.com/media/files/yolov2.weights"]
     assert "yolov2-shapes      detection      128×128×3  1,298,968 packaged" in lines
-    assert lines[-2].split()[:4] == ["facenet-nn4-small2", "face-embedding", "96×96×3", "3,743,280"]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    assert rows["facenet-nn4-small2"][:3] == ["face-embedding", "96×96×3", "3,743,280"]
+    assert rows["facenet-synthetic"] == ["face-embedding", "96×96×3", "3,743,280", "packaged"]

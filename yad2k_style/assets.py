@@ -15,9 +15,9 @@ YOLOV2_VOC_ANCHORS = "yolov2_voc_anchors.txt"
 
 
 def asset_path(name):
-    """Path of a file shipped in the package's ``weights/`` folder (works in installed copies too)."""
+    """Path of a file or folder shipped in the package's ``weights/`` folder (installed copies too)."""
     path = Path(str(resources.files("yad2k_style.weights").joinpath(name)))
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"{path}: no such packaged asset")
     return path
 

@@ -39,9 +39,9 @@ class Weights:
 
     ``source``: ``"packaged"`` (files in the package's ``weights/`` folder, named relative to it) or
     ``"url"`` (the publisher's address; never downloaded by this package). ``format``: ``"darknet"``
-    (``files`` = cfg, weights), ``"openface-csv"`` (a folder of per-array CSV files) or ``"keras"``
-    (a ``.weights.h5``). ``sha256``: only where the
-    publisher gives one.
+    (``files`` = cfg, weights), ``"openface-csv"`` (a folder of per-array CSV files),
+    ``"model-directory"`` (a :mod:`~yad2k_style.artifacts` directory) or ``"keras"`` (a
+    ``.weights.h5``). ``sha256``: only where the publisher gives one.
     """
 
     source: str
@@ -127,6 +127,11 @@ MODELS = {entry.name: entry for entry in (
         3_743_280, (96, 96, 3), (128,),
         weights=Weights("url", "openface-csv", (KERAS_OPENFACE,))),
     ModelEntry(
+        "facenet-synthetic", "face-embedding", "yad2k_style.face.model:face_reco_model",
+        "nn4.small2 trained on synthetic identities: the packaged default of the face commands",
+        3_743_280, (96, 96, 3), (128,),
+        weights=Weights("packaged", "model-directory", ("face",))),
+    ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
         weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),
@@ -134,6 +139,8 @@ MODELS = {entry.name: entry for entry in (
 
 #: What ``detect`` and ``evaluate`` run when no model is given: packaged, no download.
 DEFAULT_DETECTOR = "yolov2-shapes"
+#: What the ``face`` commands use when no model is given.
+DEFAULT_FACE_MODEL = "facenet-synthetic"
 
 
 def get(name):

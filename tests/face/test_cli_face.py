@@ -72,10 +72,15 @@ def test_enroll_verify_identify_calibrate(setup, capsys, tmp_path):
      "T/small.npz: holds 4-dimensional embeddings; the model makes 128-dimensional ones"),
     (["verify", "S/alice1.png", "zoe", "--db", "T/faces.npz", "--model", "S/model"],
      "'zoe' is not in T/faces.npz (enrolled: alice)"),
-    (["identify", "S/alice1.png", "--db", "T/faces.npz"], "no face model is packaged yet; give --model DIR"),
+    (["identify", "S/alice1.png", "--model", "S/model"], "give --db FILE with the images to identify"),
     (["enroll", "x", "S/alice1.png", "--db", "T/new.npz", "--model", "S/model", "--threshold", "-1"],
      "--threshold must be positive, got -1.0"),
     (["convert-openface", "S/alice1.png", "T/out"], "S/alice1.png: not a folder of OpenFace CSV weights"),
+    (["evaluate", "--identities", "1"], "--identities must be at least 2, got 1"),
+    (["train", "--out", "S/alice1.png"], "--out S/alice1.png: exists and is not a directory"),
+    (["train", "--out", "T/run", "--images", "1"], "--images must be at least 2, got 1"),
+    (["train", "S/alice1.png", "--out", "T/run", "--steps", "1"],
+     "S/alice1.png: not a folder of identity folders"),
 ])
 def test_mistakes_are_one_line(setup, capsys, tmp_path, argv, message):
     FaceDatabase(4, ["a"], np.ones((1, 4))).save(tmp_path / "small.npz")

@@ -34,10 +34,53 @@ def register(subcommands):
     _add_common(verify)
     verify.set_defaults(run=_verify)
 
-    identify = actions.add_parser("identify", help="the nearest enrolled person for each image")
-    identify.add_argument("images", nargs="+", metavar="IMAGE", help="images to identify")
-    _add_common(identify)
+    identify = actions.add_parser(
+        "identify", help="the nearest enrolled person for each image",
+        description="The nearest enrolled person for each image, or 'not in the database' beyond the "
+                    "threshold. With no images: the packaged sample faces, one enrolled per person, the "
+                    "others identified, and a PNG of queries and matches.")
+    identify.add_argument("images", nargs="*", metavar="IMAGE",
+                          help="images to identify (default: the packaged sample faces)")
+    _add_common(identify, database_required=False)
+    identify.add_argument("--grid", metavar="FILE.png", default="face_matches.png",
+                          help="without images: where the picture of queries and matches goes "
+                          "(default face_matches.png)")
     identify.set_defaults(run=_identify)
+
+    evaluate = actions.add_parser(
+        "evaluate", help="the one-shot protocol on identities never seen in training",
+        description="N synthetic identities never seen in training, one image each enrolled and M others "
+                    "as queries: rank-1 identification accuracy, verification accuracy on balanced "
+                    "same/different pairs at a threshold calibrated on separate unseen identities, ROC "
+                    "AUC; and the same for raw pixels and the untrained network.")
+    evaluate.add_argument("--model", metavar="DIR", help=MODEL_HELP)
+    evaluate.add_argument("--identities", type=int, default=200, help="unseen identities (default 200)")
+    evaluate.add_argument("--queries", type=int, default=4, help="query images per identity (default 4)")
+    evaluate.add_argument("--plot", metavar="FILE.png", default="face_roc.png",
+                          help="ROC curves of the three (default face_roc.png; '' for none)")
+    evaluate.add_argument("--json", metavar="FILE", help="also write the figures as JSON (default: none)")
+    evaluate.set_defaults(run=_evaluate)
+
+    train = actions.add_parser(
+        "train", help="train the embedding with triplet losses",
+        description="Train the course's network on a folder with one subfolder of images per identity, "
+                    "or (no DIR) on synthetic identities. Batches of P identities × K images; a "
+                    "validation report after each epoch; rerun to resume; --out becomes a model "
+                    "directory with a calibrated threshold.")
+    train.add_argument("dataset", nargs="?", metavar="DIR", help="identity folders (default: synthetic)")
+    train.add_argument("--out", required=True, metavar="DIR", help="run directory (required)")
+    train.add_argument("--epochs", type=int, default=12, help="epochs (default 12)")
+    train.add_argument("--steps", type=int, default=500, help="batches per epoch (default 500)")
+    train.add_argument("--identities", type=int, default=16, help="identities per batch, P (default 16)")
+    train.add_argument("--images", type=int, default=4, help="images per identity, K (default 4)")
+    train.add_argument("--learning-rate", type=float, default=1e-3,
+                       help="Adam's, decaying to 5 %% of it (default 0.001)")
+    train.add_argument("--margin", type=float, default=0.2, help="triplet margin (default 0.2)")
+    train.add_argument("--loss", choices=("semi-hard", "batch-hard", "batch-all"), default="semi-hard",
+                       help="which triplets count (default semi-hard)")
+    train.add_argument("--devices", help="comma-separated devices for MirroredStrategy "
+                       "(default: all GPUs when there are several)")
+    train.set_defaults(run=_train)
 
     calibrate = actions.add_parser(
         "calibrate", help="choose the model's distance threshold from labelled pairs",
@@ -62,10 +105,11 @@ def register(subcommands):
     convert.set_defaults(run=_convert_openface)
 
 
-def _add_common(parser, database_must_exist=True):
-    parser.add_argument("--db", metavar="FILE", required=True,
-                        help="face database file (.npz)" + ("" if database_must_exist else
-                                                           ", created if missing") + " (required)")
+def _add_common(parser, database_must_exist=True, database_required=True):
+    created = "" if database_must_exist else ", created if missing"
+    required = " (required)" if database_required else " (with images; default: none)"
+    parser.add_argument("--db", metavar="FILE", required=database_required,
+                        help=f"face database file (.npz){created}{required}")
     parser.add_argument("--model", metavar="DIR", help=MODEL_HELP)
     parser.add_argument("--threshold", type=float,
                         help="distance threshold (default: the model's, 0.7 unless calibrated)")
@@ -114,12 +158,86 @@ def _verify(args):
 
 
 def _identify(args):
+    if not args.images:
+        return _identify_samples(args)
+    if args.db is None:
+        raise YadError("give --db FILE with the images to identify")
     embedder = _embedder(args)
     database = _database(args, embedder)
     names, distances = database.nearest(embedder.encode_files(args.images))
     for path, name, distance in zip(args.images, names, distances, strict=True):
         verdict = name if distance <= embedder.threshold else "not in the database"
         print(f"{path}: {verdict} (nearest {name}, distance {distance:.4f})")
+    return 0
+
+
+def _identify_samples(args):
+    from yad2k_style.face.samples import draw_matches, identify_samples
+
+    checks.file_to_write("--grid", args.grid)
+    embedder = _embedder(args)
+    rows = identify_samples(embedder)
+    for query, _, found, distance, _ in rows:
+        verdict = found if distance <= embedder.threshold else "not in the database"
+        print(f"{query.name}: {verdict} (nearest {found}, distance {distance:.4f})")
+    right = draw_matches(rows, embedder.threshold, args.grid)
+    print(f"{right:.0%} of {len(rows)} sample queries identified; queries and matches: {args.grid}")
+    return 0
+
+
+def _evaluate(args):
+    import json
+
+    import keras
+
+    from yad2k_style.face import evaluate
+    from yad2k_style.face.embedder import FaceEmbedder
+    from yad2k_style.face.model import face_reco_model
+    from yad2k_style.face.synthetic import CALIBRATION_SEED
+    from yad2k_style.files import write_text_atomically
+
+    checks.at_least("--identities", args.identities, 2)
+    checks.at_least("--queries", args.queries, 1)
+    checks.file_to_write("--plot", args.plot)
+    checks.file_to_write("--json", args.json)
+    embedder = FaceEmbedder.load(args.model)
+    evaluation = evaluate.protocol_images(args.identities, args.queries)
+    calibration = evaluate.protocol_images(args.identities, args.queries, seed=CALIBRATION_SEED)
+    keras.utils.set_random_seed(0)  # the untrained network's initialisation
+    methods = [("model", evaluate.network_encoder(embedder.model)), ("raw pixels", evaluate.raw_pixels),
+               ("untrained network", evaluate.network_encoder(face_reco_model()))]
+    results = [evaluate.one_shot(encode, name, evaluation, calibration) for name, encode in methods]
+    print(f"{args.identities} unseen identities, 1 enrolled + {args.queries} query images each "
+          f"(threshold calibrated on {args.identities} other unseen identities)")
+    print(f"{'':18} {'rank-1':>7} {'verification':>13} {'ROC AUC':>8} {'threshold':>10}")
+    for r in results:
+        print(f"{r.name:18} {r.rank1:7.3f} {r.verification:13.3f} {r.auc:8.3f} {r.threshold:10.4f}")
+    if args.plot:
+        evaluate.plot_results(results, args.plot)
+        print(f"ROC curves: {args.plot}")
+    if args.json:
+        write_text_atomically(args.json, json.dumps({r.name: {
+            "rank1": r.rank1, "verification": r.verification, "auc": r.auc, "threshold": r.threshold}
+            for r in results}, indent=1))
+    return 0
+
+
+def _train(args):
+    from yad2k_style.face.train import FaceTrainingConfig, train_face
+    from yad2k_style.progress import fit_verbosity
+
+    checks.at_least("--epochs", args.epochs, 1)
+    checks.at_least("--steps", args.steps, 1)
+    checks.at_least("--identities", args.identities, 2)
+    checks.at_least("--images", args.images, 2)
+    checks.positive("--learning-rate", args.learning_rate)
+    checks.positive("--margin", args.margin)
+    checks.directory_to_write("--out", args.out)
+    train_face(FaceTrainingConfig(
+        out=args.out, dataset=args.dataset, epochs=args.epochs, steps=args.steps, identities=args.identities,
+        images=args.images, learning_rate=args.learning_rate, margin=args.margin, loss=args.loss,
+        devices=tuple(args.devices.split(",")) if args.devices else None, verbose=fit_verbosity()))
+    print(f"trained face model: {args.out} (use --model {args.out})")
     return 0
 
 

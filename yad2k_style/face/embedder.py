@@ -7,6 +7,7 @@ import keras
 import numpy as np
 
 from yad2k_style import artifacts, registry
+from yad2k_style.assets import asset_path
 from yad2k_style.errors import YadError
 from yad2k_style.face.recognition import THRESHOLD, images_to_array
 
@@ -26,12 +27,9 @@ class FaceEmbedder:
     @classmethod
     def load(cls, path=None):
         """The face model in a model directory (its ``threshold`` from ``model.json``); without a path,
-        the registry's default when its weights are packaged."""
+        the packaged default (:data:`~yad2k_style.registry.DEFAULT_FACE_MODEL`)."""
         if path is None:
-            entry = registry.get(MODEL)
-            raise YadError(f"no face model is packaged yet; give --model DIR, a model directory made by "
-                           f"`yad2k-style face convert-openface` from the CSV weights at "
-                           f"{entry.weights.files[-1]}")
+            path = asset_path(registry.get(registry.DEFAULT_FACE_MODEL).weights.files[0])
         artifact = artifacts.load_artifact(path)
         if artifact.info and artifact.info.get("task") != TASK:
             raise YadError(f"{path}: a {artifact.info.get('task')} model, not a face-embedding model")

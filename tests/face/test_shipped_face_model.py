@@ -1,0 +1,36 @@
+"""The packaged face model (trained on synthetic identities): the one-shot protocol on identities it
+never saw, and ``face identify`` with no arguments. No training here."""
+
+import json
+
+from PIL import Image
+
+from yad2k_style import cli
+from yad2k_style.face.synthetic import SAMPLE_IMAGES, SAMPLE_NAMES
+
+RANK1_FLOOR, VERIFICATION_FLOOR = 0.85, 0.90  # issue 13, on this smaller run
+
+
+def test_one_shot_on_unseen_identities(tmp_path, capsys):
+    code = cli.main(["face", "evaluate", "--identities", "50", "--queries", "2",
+                     "--plot", str(tmp_path / "roc.png"), "--json", str(tmp_path / "figures.json")])
+    assert code == 0
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    assert figures["model"]["rank1"] >= RANK1_FLOOR and figures["model"]["verification"] >= VERIFICATION_FLOOR
+    assert figures["raw pixels"]["rank1"] <= 0.6                  # the task is not trivial
+    assert figures["untrained network"]["rank1"] < figures["model"]["rank1"]
+    out = capsys.readouterr().out
+    assert out.startswith("50 unseen identities, 1 enrolled + 2 query images each")
+    with Image.open(tmp_path / "roc.png") as plot:
+        assert plot.format == "PNG"
+
+
+def test_identify_without_arguments(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["face", "identify"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    queries = len(SAMPLE_NAMES) * (SAMPLE_IMAGES - 1)
+    assert len(lines) == queries + 1 and lines[-1].endswith("queries and matches: face_matches.png")
+    assert all(line.startswith(tuple(f"{name}_" for name in SAMPLE_NAMES)) for line in lines[:-1])
+    with Image.open(tmp_path / "face_matches.png") as grid:
+        assert grid.size == (2 * 96 + 150, 96 * queries)
