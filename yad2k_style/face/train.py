@@ -100,6 +100,7 @@ class FaceTrainingConfig:
     margin: float = 0.2
     loss: str = "semi-hard"
     validation_identities: int = 100
+    seed: int = 0
     devices: tuple | None = None
     verbose: int = 1
 
@@ -119,6 +120,7 @@ def train_face(config):
     else:
         data, (val_images, val_labels) = folder_batches(config.dataset, config.identities, config.images)
     out.mkdir(parents=True, exist_ok=True)
+    keras.utils.set_random_seed(config.seed)  # the network's initialisation
     strategy = training.select_strategy(config.devices)
     with strategy.scope():
         model = face_reco_model()
