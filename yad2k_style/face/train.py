@@ -124,12 +124,12 @@ def train_face(config):
     strategy = training.select_strategy(config.devices)
     with strategy.scope():
         model = face_reco_model()
+        if done:  # a finished run trained on: its weights, before the optimizer exists
+            model.load_weights(out / artifacts.WEIGHTS_FILE)
         schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, config.epochs * config.steps,
                                                           alpha=0.05)
         model.compile(optimizer=keras.optimizers.Adam(schedule),
                       loss=LOSSES[config.loss](margin=config.margin))
-    if done:
-        model.load_weights(out / artifacts.WEIGHTS_FILE)
     validation = PairValidation(val_images, val_labels)
     model.fit(data, epochs=config.epochs, initial_epoch=done, steps_per_epoch=config.steps,
               callbacks=[validation, *training.standard_callbacks(out, STAGE)], shuffle=False,
