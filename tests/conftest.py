@@ -116,3 +116,15 @@ def shapes_dataset():
         return root
 
     return make
+
+
+@pytest.fixture(scope="session")
+def vgg16_weights(tmp_path_factory):
+    """A VGG16 without its top, seeded random weights, and the Keras weights file it wrote (59 MB)."""
+    import keras
+
+    keras.utils.set_random_seed(16)
+    vgg = keras.applications.VGG16(include_top=False, weights=None, input_shape=(None, None, 3))
+    path = tmp_path_factory.mktemp("vgg16") / "vgg16.weights.h5"
+    vgg.save_weights(path)
+    return vgg, path

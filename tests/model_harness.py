@@ -23,11 +23,13 @@ RELOAD_SCRIPT = textwrap.dedent("""
 
 
 def check_model(model, *, params, output_shape, tmp_path, input_shape=None, reload=True, seed=0):
-    """Assert ``model``'s parameter count, shapes and layer names; with ``reload``, save it as
+    """Assert ``model``'s parameter count, shapes (``output_shape``: of the last output) and layer
+    names; with ``reload``, save it as
     ``.keras`` and check that a new Python process loads it with ``safe_mode=True`` and computes
     exactly the same output on a seeded input."""
     assert model.count_params() == params
-    assert tuple(model.output_shape[1:]) == tuple(output_shape)
+    last_output = model.output_shape[-1] if isinstance(model.output_shape, list) else model.output_shape
+    assert tuple(last_output[1:]) == tuple(output_shape)
     if input_shape is not None:
         assert tuple(model.input_shape[1:]) == tuple(input_shape)
     names = [layer.name for layer in model.layers]

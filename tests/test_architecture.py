@@ -10,13 +10,14 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "yad2k_style"
 SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "netspec", "summary",
-          "progress"}
+          "progress", "plotting"}
 #: room → the rooms it may import (besides itself). Arrows point one way:
 #: cli → domains → registry / training / artifacts / darknet (the format) → shared utilities.
 ALLOWED = {
     "__main__": {"cli"},
     "__init__": set(),
-    "cli": {"registry", "artifacts", "yolo", "face"} | SHARED,
+    "cli": {"registry", "artifacts", "yolo", "face", "style"} | SHARED,
+    "style": {"registry"} | SHARED,
     "face": {"registry", "training", "artifacts"} | SHARED,
     "yolo": {"registry", "training", "artifacts", "darknet"} | SHARED,
     "artifacts": {"registry", "training", "darknet"} | SHARED,
@@ -72,7 +73,8 @@ def test_darknet_knows_nothing_of_detection():
     assert "coco" not in "".join(p.read_text().lower() for p in (PACKAGE / "darknet").glob("*.py"))
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["detect", "--help"], ["train", "--help"], ["models"]])
+@pytest.mark.parametrize("argv", [["--help"], ["detect", "--help"], ["train", "--help"],
+                                  ["stylize", "--help"], ["models"]])
 def test_command_line_without_tensorflow(argv):
     """``--help`` of the command and its subcommands, and ``models``, never import TensorFlow."""
     script = ("import sys\nfrom yad2k_style.cli import main\ntry:\n    code = main(sys.argv[1:])\n"

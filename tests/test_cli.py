@@ -42,9 +42,10 @@ def help_entries(parser):
     entries, current = {}, None
     section = parser.format_help().split("\noptions:\n", 1)[1]
     for line in section.splitlines():
-        match = re.match(r"^  (-[^ ,]+(?:, -[^ ,]+)?)(?: [^ ].*?)?(?:  +(.*))?$", line)
+        # "  -o OUT.png, --out OUT.png  help": the names, each maybe with a metavar, then the help
+        match = re.match(r"^  (-[^ ,]+(?: [^ ,-][^ ,]*)?(?:, -[^ ,]+)?)(?: [^ ].*?)?(?:  +(.*))?$", line)
         if match and not line.startswith("   "):
-            current = match.group(1).split(", ")[-1]
+            current = match.group(1).split(", ")[-1].split(" ")[0]
             entries[current] = match.group(2) or ""
         elif current:
             entries[current] += " " + line.strip()

@@ -33,3 +33,13 @@ def test_nothing_but_plain_lines_elsewhere(monkeypatch):
         bar.clear()
         raise RuntimeError("truncated file")
     assert plain.getvalue() == ""
+
+
+def test_metrics_show_their_current_value(monkeypatch):
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stdout", terminal)
+    with Progress(2, "step", metrics=("J",)) as bar:
+        bar.update(1, [("J", 5.0)])
+        bar.update(2, [("J", 3.0)])
+    last = terminal.getvalue().rsplit("\r", 1)[-1]
+    assert "2/2" in last and "J: 3.0000" in last  # not the running mean, 4.0

@@ -152,11 +152,18 @@ def list_images(paths):
     return found
 
 
+def image_format(path):
+    """Pillow's format name for an output file name's extension (``"PNG"`` for ``x.png``); a
+    :class:`FormatError` for an extension Pillow cannot write."""
+    found = Image.registered_extensions().get(Path(path).suffix.lower())
+    if found is None or found not in Image.SAVE:
+        raise FormatError(path, "unknown image file extension")
+    return found
+
+
 def save_image(image, path, quality=95):
     """Write a PIL image atomically, in the format its file name's extension says."""
-    image_format = Image.registered_extensions().get(Path(path).suffix.lower())
-    if image_format is None:
-        raise FormatError(path, "unknown image file extension")
-    options = {"quality": quality} if image_format in ("JPEG", "WEBP") else {}
+    file_format = image_format(path)
+    options = {"quality": quality} if file_format in ("JPEG", "WEBP") else {}
     with atomic_write(path) as file:
-        image.save(file, format=image_format, **options)
+        image.save(file, format=file_format, **options)

@@ -17,20 +17,22 @@ def fit_verbosity():
 
 class Progress:
     """A progress bar of ``total`` ``unit``s on standard output when it is a terminal; elsewhere every
-    method does nothing. Use as a context manager: a failure ends the bar's line."""
+    method does nothing. ``metrics``: names of values shown as they are now (not averaged). Use as a
+    context manager: a failure ends the bar's line."""
 
     CLEAR_LINE = "\r\x1b[2K"  # erases the bar so that a line can be printed above it
 
-    def __init__(self, total, unit):
+    def __init__(self, total, unit, metrics=()):
         self._bar = None
         if is_terminal() and total > 0:
             from keras.utils import Progbar
 
-            self._bar = Progbar(total, interval=0, unit_name=unit)
+            self._bar = Progbar(total, interval=0, unit_name=unit, stateful_metrics=list(metrics))
 
-    def update(self, done):
+    def update(self, done, values=None):
+        """``done`` units so far; ``values``: ``(name, value)`` pairs to show beside the bar."""
         if self._bar is not None:
-            self._bar.update(done)
+            self._bar.update(done, values=values)
 
     def clear(self):
         """Erase the bar's line before printing a line of output above it."""

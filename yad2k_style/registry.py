@@ -38,10 +38,11 @@ class Weights:
     """Where trained weights come from.
 
     ``source``: ``"packaged"`` (files in the package's ``weights/`` folder, named relative to it) or
-    ``"url"`` (the publisher's address; never downloaded by this package). ``format``: ``"darknet"``
+    ``"url"`` (the publisher's address; downloaded only when a user asks for ``imagenet`` weights, by
+    Keras into its cache, never by tests). ``format``: ``"darknet"``
     (``files`` = cfg, weights), ``"openface-csv"`` (a folder of per-array CSV files),
-    ``"model-directory"`` (a :mod:`~yad2k_style.artifacts` directory) or ``"keras"`` (a
-    ``.weights.h5``). ``sha256``: only where the publisher gives one.
+    ``"model-directory"`` (a :mod:`~yad2k_style.artifacts` directory) or ``"keras"`` (a Keras weights
+    file, ``.weights.h5`` or legacy ``.h5``). ``sha256``: only where the publisher gives one.
     """
 
     source: str
@@ -57,8 +58,9 @@ class Weights:
 class ModelEntry:
     """One registered model. ``builder`` is ``"module:function"``; ``arguments`` its keywords.
 
-    ``input_shape`` (height, width, channels) and ``output_shape`` (without the batch axis) and
-    ``params`` are what ``build()`` gives with the default arguments. ``class_names`` and ``anchors``
+    ``input_shape`` (height, width, channels) and ``output_shape`` (without the batch axis; of the last
+    output for a model with several) and ``params`` are what ``build()`` gives with the default
+    arguments. ``class_names`` and ``anchors``
     name packaged text files (``weights/``), ``reference_table`` a packaged layer table (``data/``).
     """
 
@@ -89,6 +91,9 @@ COCO = "coco_classes.txt"
 VOC = "voc_classes.txt"
 PJREDDIE = "https://pjreddie.com/media/files/"  # Darknet's publisher gives no checksums
 DARKNET_CFGS = "https://raw.githubusercontent.com/pjreddie/darknet/master/cfg/"
+#: Keras' published ImageNet weights (the files ``keras.applications`` downloads into its cache).
+KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+VGG_NOTOP = "{}_weights_tf_dim_ordering_tf_kernels_notop.h5"
 #: The course's CSV copy of OpenFace's nn4.small2.v1 weights (OpenFace publishes no checksum).
 KERAS_OPENFACE = "https://github.com/iwantooxxoox/Keras-OpenFace/tree/master/weights"
 
@@ -131,6 +136,16 @@ MODELS = {entry.name: entry for entry in (
         "nn4.small2 trained on synthetic identities: the packaged default of the face commands",
         3_743_280, (96, 96, 3), (128,),
         weights=Weights("packaged", "model-directory", ("face",))),
+    ModelEntry(
+        "vgg16-style", "style-features", "yad2k_style.style.features:style_feature_extractor",
+        "VGG16 without the top: the course's 5 style layers and block5_conv3 (content) for style transfer",
+        14_714_688, (400, 400, 3), (25, 25, 512), arguments={"backbone": "vgg16"},
+        weights=Weights("url", "keras", (KERAS_APPLICATIONS + "vgg16/" + VGG_NOTOP.format("vgg16"),))),
+    ModelEntry(
+        "vgg19-style", "style-features", "yad2k_style.style.features:style_feature_extractor",
+        "VGG19 without the top, the course's: its 5 style layers and block5_conv4 (content)",
+        20_024_384, (400, 400, 3), (25, 25, 512), arguments={"backbone": "vgg19"},
+        weights=Weights("url", "keras", (KERAS_APPLICATIONS + "vgg19/" + VGG_NOTOP.format("vgg19"),))),
     ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),

@@ -16,10 +16,12 @@ from yad2k_style.cli.tensorflow_logs import import_tensorflow_quietly
 
 PROG = "yad2k-style"
 DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
-               "detection (Darknet converter, training, evaluation) and face recognition. Nothing is "
-               "downloaded.")
+               "detection (Darknet converter, training, evaluation), face recognition and neural style "
+               "transfer. Nothing is downloaded, except VGG's ImageNet weights when stylize asks for "
+               "them.")
 #: Modules whose ``register(subcommands)`` adds subcommands, in help order.
-COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.face")
+COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.face",
+                   "yad2k_style.cli.style")
 
 
 def build_parser():
@@ -57,3 +59,6 @@ def main(argv=None):
     except (YadError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return 130

@@ -9,7 +9,7 @@ GRID = 32  # YOLOv2's stride: input sizes are multiples of it
 
 
 def at_least(option, value, minimum):
-    if value < minimum:
+    if not value >= minimum:  # NaN too
         raise YadError(f"{option} must be at least {minimum}, got {value}")
 
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from yad2k_style import plotting
 from yad2k_style.errors import FormatError, YadError
-from yad2k_style.files import atomic_path, read_text
+from yad2k_style.files import read_text
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,7 @@ def calibrate(distances, same, folds=10, far=1e-3):
 
 def plot_roc(calibration, path):
     """Draw the ROC curve with both thresholds marked into a PNG file (written atomically)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = plotting.pyplot()
     figure, axes = pyplot.subplots(figsize=(5, 5))
     axes.plot(calibration.fpr, calibration.tpr_curve, label=f"ROC (AUC {calibration.auc:.3f})")
     for threshold, marker, label in ((calibration.threshold, "o", "best accuracy"),
@@ -142,6 +139,4 @@ def plot_roc(calibration, path):
              xlim=(0, 1), ylim=(0, 1.02), title="Face verification ROC")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right")
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
+    plotting.save_figure(figure, path)

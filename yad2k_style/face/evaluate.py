@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from yad2k_style import plotting
 from yad2k_style.face import synthetic
 from yad2k_style.face.calibration import accuracy_at, best_threshold, roc
 
@@ -88,13 +89,7 @@ def network_encoder(model, batch_size=64):
 
 def plot_results(results, path):
     """Each method's ROC in one PNG (written atomically)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
-    from yad2k_style.files import atomic_path
-
+    pyplot = plotting.pyplot()
     figure, axes = pyplot.subplots(figsize=(5.5, 5))
     for result in results:
         axes.plot(result.fpr, result.tpr,
@@ -104,7 +99,5 @@ def plot_results(results, path):
              title="One-shot verification on unseen identities")
     axes.grid(alpha=0.3)
     axes.legend(loc="lower right", fontsize=8)
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
+    plotting.save_figure(figure, path)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from yad2k_style import plotting
 from yad2k_style.boxes import convert_boxes
 from yad2k_style.errors import FormatError, YadError
-from yad2k_style.files import atomic_path
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.labels import coco_dict, read_dataset
 from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
@@ -123,11 +123,7 @@ def _mean_valid(values):
 
 def plot_precision_recall(evaluation, path):
     """Draw each class's precision-recall curve at IoU 0.5 into a PNG file (written atomically)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
-
+    pyplot = plotting.pyplot()
     figure, axes = pyplot.subplots(figsize=(6, 5))
     for name, precision in evaluation.precision.items():
         axes.plot(evaluation.recall, precision,
@@ -138,7 +134,5 @@ def plot_precision_recall(evaluation, path):
     axes.title.set_fontsize(9)
     axes.grid(alpha=0.3)
     axes.legend(loc="lower left")
-    with atomic_path(path) as temporary:
-        figure.savefig(temporary, dpi=100)
-    pyplot.close(figure)
+    plotting.save_figure(figure, path)
     return Path(path)
