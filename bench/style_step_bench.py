@@ -9,28 +9,14 @@ Random VGG weights (nothing is downloaded); the time does not depend on the weig
 """
 
 import argparse
-import statistics
-import time
 
 import keras
 import numpy as np
 import tensorflow as tf
+from timing import median_seconds
 
 from yad2k_style.style.features import style_feature_extractor
 from yad2k_style.style.transfer import StyleSettings, StyleTransfer
-
-
-def median_seconds(functions, runs):
-    """Median seconds of each function, timed in alternation (so load changes hit both alike)."""
-    for function in functions:
-        function()  # trace and warm up
-    times = [[] for _ in functions]
-    for _ in range(runs):
-        for function, spent in zip(functions, times, strict=True):
-            start = time.perf_counter()
-            function()
-            spent.append(time.perf_counter() - start)
-    return [statistics.median(spent) for spent in times]
 
 
 def main():

@@ -16,8 +16,9 @@ SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "
 ALLOWED = {
     "__main__": {"cli"},
     "__init__": set(),
-    "cli": {"registry", "artifacts", "yolo", "face", "style"} | SHARED,
+    "cli": {"registry", "artifacts", "yolo", "face", "style", "foundations"} | SHARED,
     "style": {"registry"} | SHARED,
+    "foundations": {"registry", "training", "artifacts", "yolo"} | SHARED,
     "face": {"registry", "training", "artifacts"} | SHARED,
     "yolo": {"registry", "training", "artifacts", "darknet"} | SHARED,
     "artifacts": {"registry", "training", "darknet"} | SHARED,

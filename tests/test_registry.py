@@ -45,7 +45,7 @@ def test_weights_sources(name):
 
 def test_overrides_and_unknown_names():
     assert registry.create_model("yolov2-shapes", num_anchors=3).output_shape == (None, 4, 4, 24)
-    assert registry.names("classification") == ["darknet19"]
+    assert registry.names("classification") == ["window-classifier", "darknet19"]
     with pytest.raises(YadError, match="unknown model 'yolov9'; registered models: yolov2, yolov2-voc, "):
         registry.get("yolov9")
 
@@ -57,7 +57,7 @@ def test_models_command_prints_the_table(capsys):
     assert len(lines) == 1 + len(registry.MODELS)
     assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
                                 "https://pjreddie.com/media/files/yolov2.weights"]
-    assert "yolov2-shapes      detection      128×128×3  1,298,968 packaged" in lines
+    assert "yolov2-shapes       detection      128×128×3  1,298,968 packaged" in lines
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
     assert rows["facenet-nn4-small2"][:3] == ["face-embedding", "96×96×3", "3,743,280"]
     assert rows["facenet-synthetic"] == ["face-embedding", "96×96×3", "3,743,280", "packaged"]

@@ -147,6 +147,21 @@ MODELS = {entry.name: entry for entry in (
         20_024_384, (400, 400, 3), (25, 25, 512), arguments={"backbone": "vgg19"},
         weights=Weights("url", "keras", (KERAS_APPLICATIONS + "vgg19/" + VGG_NOTOP.format("vgg19"),))),
     ModelEntry(
+        "localization-shapes", "localization", "yad2k_style.foundations.localization:localization_model",
+        "classification with localisation: one shape or none in 64×64 → [p_c, b_x, b_y, b_h, b_w, c_1..c_3]",
+        192_744, (64, 64, 3), (8,),
+        weights=Weights("packaged", "keras", ("foundations/localization-shapes.weights.h5",))),
+    ModelEntry(
+        "landmarks-triangles", "landmarks", "yad2k_style.foundations.landmarks:landmark_model",
+        "landmark detection: a triangle's 3 corners in 64×64 → [p_c, l1x, l1y, l2x, l2y, l3x, l3y]",
+        192_615, (64, 64, 3), (7,),
+        weights=Weights("packaged", "keras", ("foundations/landmarks-triangles.weights.h5",))),
+    ModelEntry(
+        "window-classifier", "classification", "yad2k_style.foundations.sliding_windows:window_classifier",
+        "the notes' sliding-window classifier: 14×14 window → background, circle, square, triangle",
+        323_620, (14, 14, 3), (4,),
+        weights=Weights("packaged", "keras", ("foundations/window-classifier.weights.h5",))),
+    ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
         weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),

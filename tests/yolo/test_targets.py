@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from yad2k_style.boxes import wh_iou
-from yad2k_style.yolo.targets import assign_anchors, notes_target, preprocess_true_boxes
+from yad2k_style.yolo.targets import assign_anchors, notes_boxes, notes_target, preprocess_true_boxes
 
 ANCHORS = np.array([[1.0, 1.0], [4.0, 2.0], [2.0, 4.0]], np.float32)
 
@@ -54,6 +54,16 @@ def test_notes_target_one_anchor_3x3x8():
     assert y.shape == (3, 3, 8)
     np.testing.assert_allclose(y[2, 1], [1, 0.4 * 3 - 1, 0.7 * 3 - 2, 0.4 * 3, 0.3 * 3, 0, 1, 0], atol=1e-6)
     assert y[..., 0].sum() == 1 and np.abs(y[0]).sum() == 0
+
+
+def test_notes_target_decodes_back_to_its_boxes():
+    """The notes' 100×100 image, 3×3 grid, one anchor: Y (3×3×8) → the same boxes; and two anchors."""
+    boxes = np.array([[0.15, 0.2, 0.25, 0.3, 0], [0.4, 0.7, 0.3, 0.4, 1], [0.9, 0.85, 0.1, 0.2, 2]])
+    np.testing.assert_allclose(notes_boxes(notes_target(boxes, (3, 3), 3), 3), boxes, atol=1e-6)
+    moved = boxes[:2] * [1, 1, 1, 1, 0] + [0.5, 0, 0, 0, 0]  # one class, other cells
+    two = notes_target(moved, (3, 3), 2, anchors=((1, 1), (0.5, 2)))
+    assert two.shape == (3, 3, 14)
+    np.testing.assert_allclose(notes_boxes(two, 2), moved, atol=1e-6)
 
 
 def test_image_size_must_be_multiple_of_32():

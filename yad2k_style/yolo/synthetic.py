@@ -38,7 +38,7 @@ class Scene:
 def scene(seed, index, size=SCENE_SIZE):
     """Scene number ``index`` of the stream ``seed`` (both non-negative ints)."""
     rng = np.random.default_rng([seed, index])
-    image = _background(rng, size)
+    image = background(rng, size)
     draw = ImageDraw.Draw(image)
     boxes, classes = [], []
     for _ in range(rng.integers(1, MAX_OBJECTS + 1)):
@@ -46,7 +46,7 @@ def scene(seed, index, size=SCENE_SIZE):
         if box is None:
             continue
         label = int(rng.integers(len(SHAPE_CLASSES)))
-        _draw_shape(draw, rng, SHAPE_CLASSES[label], box)
+        draw_shape(draw, rng, SHAPE_CLASSES[label], box)
         boxes.append(box)
         classes.append(label)
     return Scene(image, np.asarray(boxes, np.float32).reshape(-1, 4), np.asarray(classes, np.int32))
@@ -57,21 +57,26 @@ def scenes(seed, count, size=SCENE_SIZE):
     return [scene(seed, index, size) for index in range(count)]
 
 
-def _background(rng, size):
+def background(rng, size, clutter=True):
+    """A ``size``×``size`` RGB PIL image of smooth noise; with ``clutter``, thin lines and dots too,
+    never a closed shape (so it holds no object)."""
     low, high = sorted(rng.integers(0, 256, size=2))
     noise = rng.integers(low, high + 1, size=(size // 8, size // 8, 3), dtype=np.uint8)
     image = Image.fromarray(noise).resize((size, size), Image.BILINEAR)
+    if not clutter:
+        return image
     draw = ImageDraw.Draw(image)
     for _ in range(rng.integers(3, 12)):  # clutter: thin lines and small dots, never closed shapes
         x0, y0, x1, y1 = rng.integers(0, size, size=4).tolist()
-        draw.line((x0, y0, x1, y1), fill=_colour(rng), width=int(rng.integers(1, 3)))
+        draw.line((x0, y0, x1, y1), fill=colour(rng), width=int(rng.integers(1, 3)))
     for _ in range(rng.integers(0, 20)):
         x, y = rng.integers(0, size, size=2).tolist()
-        draw.point((x, y), fill=_colour(rng))
+        draw.point((x, y), fill=colour(rng))
     return image
 
 
-def _colour(rng):
+def colour(rng):
+    """A random RGB colour ``(r, g, b)``."""
     return tuple(int(v) for v in rng.integers(0, 256, size=3))
 
 
@@ -96,8 +101,11 @@ def _overlap(a, b):
     return iw * ih / min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
 
 
-def _draw_shape(draw, rng, kind, box):
-    fill = _colour(rng)
+def draw_shape(draw, rng, kind, box):
+    """Draw a filled ``kind`` into ``box = (x0, y0, x1, y1)`` pixels, outlined in the inverse colour: a
+    circle or square fills the box, a triangle has its apex at the top centre and its base along the
+    bottom."""
+    fill = colour(rng)
     outline = tuple(255 - c for c in fill)
     x0, y0, x1, y1 = box
     if kind == "circle":

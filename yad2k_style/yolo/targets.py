@@ -77,6 +77,17 @@ def notes_target(true_boxes, grid_shape, num_classes, anchors=((1.0, 1.0),)):
     return y.reshape(*grid_shape, -1)
 
 
+def notes_boxes(y, num_classes):
+    """The boxes a notes' label ``y`` (H, W, A·(5 + C)) holds, back in :func:`notes_target`'s input
+    form: (N, 5) relative ``(x, y, w, h, class)``, in cell and anchor order."""
+    grid_h, grid_w = y.shape[:2]
+    cells = np.asarray(y, np.float64).reshape(grid_h, grid_w, -1, 5 + num_classes)
+    rows, cols, slots = np.nonzero(cells[..., 0] == 1)
+    found = cells[rows, cols, slots]
+    return np.stack([(cols + found[:, 1]) / grid_w, (rows + found[:, 2]) / grid_h, found[:, 4] / grid_w,
+                     found[:, 3] / grid_h, np.argmax(found[:, 5:], axis=-1)], axis=-1).reshape(-1, 5)
+
+
 def pack_y_true(detectors_mask, matching_true_boxes):
     """One tensor for ``model.fit``: (…, H, W, A, 6) = mask followed by the matching box."""
     return np.concatenate([detectors_mask, matching_true_boxes], axis=-1)
