@@ -126,8 +126,7 @@ def calibrate(distances, same, folds=10, far=1e-3):
 
 def plot_roc(calibration, path):
     """Draw the ROC curve with both thresholds marked into a PNG file (written atomically)."""
-    pyplot = plotting.pyplot()
-    figure, axes = pyplot.subplots(figsize=(5, 5))
+    figure, axes = plotting.subplots(figsize=(5, 5))
     axes.plot(calibration.fpr, calibration.tpr_curve, label=f"ROC (AUC {calibration.auc:.3f})")
     for threshold, marker, label in ((calibration.threshold, "o", "best accuracy"),
                                      (calibration.far_threshold, "s", f"FAR ≤ {calibration.target_far:g}")):

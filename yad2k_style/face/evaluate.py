@@ -89,8 +89,7 @@ def network_encoder(model, batch_size=64):
 
 def plot_results(results, path):
     """Each method's ROC in one PNG (written atomically)."""
-    pyplot = plotting.pyplot()
-    figure, axes = pyplot.subplots(figsize=(5.5, 5))
+    figure, axes = plotting.subplots(figsize=(5.5, 5))
     for result in results:
         axes.plot(result.fpr, result.tpr,
                   label=f"{result.name}: AUC {result.auc:.3f}, rank-1 {result.rank1:.3f}")

@@ -65,10 +65,9 @@ def evaluate_landmarks(y_true, y_pred, size=IMAGE_SIZE):
 def draw_landmarks(images, y_true, y_pred, path, columns=8, scale=3):
     """A grid PNG of images (float [0, 1]) with true points (green, order numbered) and predicted
     points (red crosses), for the images with a triangle; written atomically."""
-    pyplot = plotting.pyplot()
     present = np.flatnonzero(np.asarray(y_true)[:, 0] == 1)[:columns * 2]
     rows = -(-len(present) // columns)
-    figure, axes = pyplot.subplots(rows, columns, figsize=(columns * 2.0, rows * 2.1))
+    figure, axes = plotting.subplots(rows, columns, figsize=(columns * 2.0, rows * 2.1))
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, index in zip(np.ravel(axes), present, strict=False):

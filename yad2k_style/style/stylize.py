@@ -79,8 +79,7 @@ def intermediate_path(out, step, steps):
 
 def plot_costs(history, path, title):
     """The three costs over the steps, on a log scale, into a PNG (written atomically)."""
-    pyplot = plotting.pyplot()
-    figure, axes = pyplot.subplots(figsize=(6, 4))
+    figure, axes = plotting.subplots(figsize=(6, 4))
     steps = np.arange(1, len(history["total"]) + 1)
     for name in COSTS:
         axes.plot(steps, history[name], label=f"J_{name}: {history[name][-1]:.4g}" if name != "total"

@@ -123,8 +123,7 @@ def _mean_valid(values):
 
 def plot_precision_recall(evaluation, path):
     """Draw each class's precision-recall curve at IoU 0.5 into a PNG file (written atomically)."""
-    pyplot = plotting.pyplot()
-    figure, axes = pyplot.subplots(figsize=(6, 5))
+    figure, axes = plotting.subplots(figsize=(6, 5))
     for name, precision in evaluation.precision.items():
         axes.plot(evaluation.recall, precision,
                   label=f"{name} (AP@.5 {evaluation.per_class_ap50[name]:.3f})")
