@@ -4,6 +4,12 @@
     python scripts/train_embedded.py --init runs/shapes/model.weights.h5 --epochs 10 \
         --learning-rate 2e-4 --out runs/shapes-finetune
     python scripts/train_embedded.py --package runs/shapes-finetune
+    python scripts/train_embedded.py --ablation runs/ablation       # each recipe change, reduced schedule
+
+The recipe options (``--loss darknet``, ``--rescore``, ``--prior-matching``, ``--burn-in``, ``--ema``) are
+``yad2k-style train``'s. ``--ablation`` trains one run per recipe change at a tenth of the schedule
+(a tenth of the scenes per epoch; the same seeds), evaluates each on the held-out scenes and writes
+``ablation.json``; rerun to resume.
 
 Every epoch draws new scenes of stream ``TRAIN_SEED`` (deterministic, never the evaluation stream),
 so the network cannot overfit them. The second run fine-tunes the first at a tenth of its learning
@@ -27,10 +33,21 @@ from yad2k_style.yolo.anchors import kmeans_anchors
 from yad2k_style.yolo.model import yolov2_shapes
 from yad2k_style.yolo.synthetic import SHAPE_CLASSES, TRAIN_SEED, VALIDATION_SEED, scene, scenes
 from yad2k_style.yolo.targets import DOWNSAMPLE
-from yad2k_style.yolo.train import train
+from yad2k_style.yolo.train import BurnIn, Recipe, train
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "shapes"
 ANCHOR_SCENES = 10000  # scenes whose boxes are clustered into the anchors
+#: The ablation: each recipe change on its own against the baseline, then all of them together.
+ABLATION = {
+    "baseline (YAD2K loss)": {},
+    "rescore": {"rescore": True},
+    "darknet loss (2 − wh, softmax CE, rescore)": {"loss": "darknet"},
+    "darknet loss + prior matching": {"loss": "darknet", "prior_matching": True},
+    "darknet loss + burn-in": {"loss": "darknet", "burn_in": 200},
+    "darknet loss + EMA": {"loss": "darknet", "ema": 0.999},
+    "darknet loss + all": {"loss": "darknet", "prior_matching": True, "burn_in": 200, "ema": 0.999},
+}
+ABLATION_FRACTION = 10  # the ablation's schedule: a tenth of the scenes per epoch
 
 
 def fresh_batches(anchors, scenes_per_epoch, batch_size):
@@ -75,44 +92,99 @@ def package(run_dir, target=PACKAGE_DIR):
     print(f"packaged {run_dir} into {target}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--package", metavar="RUN_DIR",
-                        help="only write a finished run into weights/shapes/")
-    parser.add_argument("--scenes-per-epoch", type=int, default=8000)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--init", metavar="WEIGHTS", help="start from these .weights.h5 (fine-tune)")
-    parser.add_argument("--out", default="runs/shapes")
-    args = parser.parse_args()
-    if args.package:
-        package(args.package)
-        return
+def train_run(out, epochs, scenes_per_epoch, batch_size, learning_rate, init=None, loss="yad2k",
+              rescore=False, prior_matching=False, burn_in=0, ema=None):
+    """One training run into ``out`` (resumable); the anchors from :data:`ANCHOR_SCENES` training scenes."""
     keras.utils.set_random_seed(0)
-    start = time.time()
     anchor_scenes = scenes(TRAIN_SEED, ANCHOR_SCENES)
     wh = np.concatenate([s.boxes[:, 2:4] - s.boxes[:, 0:2] for s in anchor_scenes]) / DOWNSAMPLE
     clusters = kmeans_anchors(wh, k=5, seed=0)
     print(f"anchors (cells): {clusters.anchors.round(3).tolist()}  mean IoU {clusters.mean_iou:.3f}")
     val_images, val_y, _ = embedded.scenes_to_arrays(scenes(VALIDATION_SEED, 500), clusters.anchors)
-    out = Path(args.out)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     write_anchors(out / "anchors.txt", clusters.anchors)
-    steps = args.epochs * -(-args.scenes_per_epoch // args.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.02)
+    steps = epochs * -(-scenes_per_epoch // batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.02)
 
     def build():
         model = yolov2_shapes(num_classes=len(SHAPE_CLASSES))
-        if args.init:
-            model.load_weights(args.init)
+        if init:
+            model.load_weights(init)
         return model
 
-    train(build,
-          fresh_batches(clusters.anchors, args.scenes_per_epoch, args.batch_size), clusters.anchors,
-          len(SHAPE_CLASSES), out, args.epochs, learning_rate=schedule,
-          validation_data=fixed_batches(val_images, val_y, args.batch_size), verbose=2)
-    print(f"done in {time.time() - start:.0f} s; weights in {out / WEIGHTS_FILE}")
+    recipe = Recipe(loss, rescore, prior_matching, batch_size, ema)
+    train(build, fresh_batches(clusters.anchors, scenes_per_epoch, batch_size), clusters.anchors,
+          len(SHAPE_CLASSES), out, epochs, learning_rate=BurnIn(schedule, burn_in) if burn_in else schedule,
+          validation_data=fixed_batches(val_images, val_y, batch_size), recipe=recipe, verbose=2)
+
+
+def evaluate_run(run_dir):
+    """mAP@0.5 and mAP@[.5:.95] of a finished run on the 500 held-out scenes."""
+    from yad2k_style.yolo.detector import Detector
+    from yad2k_style.yolo.evaluate import evaluate_detector
+    from yad2k_style.yolo.sources import ModelSource
+
+    package(run_dir, Path(run_dir) / "darknet")
+    darknet = Path(run_dir) / "darknet"
+    detector = Detector.load(ModelSource(cfg=str(darknet / Path(embedded.CFG_FILE).name),
+                                         weights=str(darknet / Path(embedded.WEIGHTS_FILE).name),
+                                         classes=str(darknet / Path(embedded.CLASSES_FILE).name),
+                                         anchors=str(darknet / Path(embedded.ANCHORS_FILE).name)),
+                             score_threshold=0.005, max_boxes=100)
+    evaluation = evaluate_detector(detector).evaluation
+    return {"map_50": evaluation.map_50, "map_50_95": evaluation.map_50_95}
+
+
+def ablation(root, args):
+    """Every :data:`ABLATION` run at a tenth of the schedule, evaluated; ``ablation.json`` in ``root``."""
+    import json
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    results_path = root / "ablation.json"
+    results = json.loads(results_path.read_text()) if results_path.exists() else {}
+    for number, (name, options) in enumerate(ABLATION.items()):
+        if name in results:
+            continue
+        start = time.time()
+        run = root / f"run{number}"
+        if not (run / WEIGHTS_FILE).exists():
+            train_run(run, args.epochs, args.scenes_per_epoch // ABLATION_FRACTION, args.batch_size,
+                      args.learning_rate, **options)
+        minutes = round((time.time() - start) / 60, 1)
+        results[name] = {**evaluate_run(run), "options": options, "minutes": minutes}
+        print(name, json.dumps(results[name]), flush=True)
+        results_path.write_text(json.dumps(results, indent=1) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--package", metavar="RUN_DIR",
+                        help="only write a finished run into weights/shapes/")
+    parser.add_argument("--ablation", metavar="DIR", help="run the ablation into DIR")
+    parser.add_argument("--scenes-per-epoch", type=int, default=8000)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--init", metavar="WEIGHTS", help="start from these .weights.h5 (fine-tune)")
+    parser.add_argument("--loss", choices=("yad2k", "darknet"), default="yad2k")
+    parser.add_argument("--rescore", action="store_true")
+    parser.add_argument("--prior-matching", action="store_true")
+    parser.add_argument("--burn-in", type=int, default=0)
+    parser.add_argument("--ema", type=float)
+    parser.add_argument("--out", default="runs/shapes")
+    args = parser.parse_args()
+    if args.package:
+        package(args.package)
+        return
+    if args.ablation:
+        ablation(args.ablation, args)
+        return
+    start = time.time()
+    train_run(args.out, args.epochs, args.scenes_per_epoch, args.batch_size, args.learning_rate, args.init,
+              args.loss, args.rescore, args.prior_matching, args.burn_in, args.ema)
+    print(f"done in {time.time() - start:.0f} s; weights in {Path(args.out) / WEIGHTS_FILE}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from yad2k_style.yolo.evaluate import coco_evaluate, plot_precision_recall
+from yad2k_style.yolo.evaluate import BestF1, best_f1, coco_evaluate, oracle_evaluation, plot_precision_recall
 from yad2k_style.yolo.labels import LabelledDataset, Sample
 
 
@@ -40,3 +40,23 @@ def test_no_detections_score_zero():
     evaluation = coco_evaluate(_dataset(), [([], [], [])])
     assert (evaluation.map_50, evaluation.map_50_95) == (0.0, 0.0)
     assert evaluation.per_class_ap50 == {"a": 0.0, "b": 0.0}
+
+
+def test_best_f1_by_hand():
+    # "a": a hit at 0.7; "b": a false positive at 0.9, then the hit at 0.8, then another miss at 0.3.
+    boxes = [[0, 0, 100, 78], [0, 150, 40, 190], [120, 120, 170, 170], [0, 0, 10, 10]]
+    overall, per_class = best_f1(_dataset(), [(boxes, [0.7, 0.9, 0.8, 0.3], [0, 1, 1, 1])])
+    # best first: 0.9 miss, 0.8 hit, 0.7 hit, 0.3 miss → F1 after 3: P 2/3, R 1 → 0.8 (the best)
+    assert overall == BestF1(pytest.approx(0.7), pytest.approx(0.8), pytest.approx(2 / 3), pytest.approx(1.0))
+    assert per_class["a"] == BestF1(pytest.approx(0.7), 1.0, 1.0, 1.0)
+    assert per_class["b"].threshold == pytest.approx(0.8) and per_class["b"].f1 == pytest.approx(2 / 3)
+    # a detection of the wrong class does not count, however well placed
+    overall, _ = best_f1(_dataset(), [([[0, 0, 100, 100]], [0.9], [1])])
+    assert overall.f1 == 0
+
+
+def test_the_oracle_ceiling():
+    """Labels are float boxes; the generator draws whole pixels and objects hide each other."""
+    evaluation = oracle_evaluation(scenes=40)
+    assert evaluation.map_50 == pytest.approx(1.0)
+    assert 0.7 < evaluation.map_50_95 < 0.9

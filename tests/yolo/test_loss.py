@@ -29,7 +29,7 @@ def numpy_parts(y_true, y_pred):
         w, h = np.exp(tw) * ANCHORS[a, 0] / grid_w, np.exp(th) * ANCHORS[a, 1] / grid_h
         cx, cy = (c + x) / grid_w, (r + y) / grid_h
         truths.append((cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2))
-    parts = dict.fromkeys(("xy", "wh", "objectness", "no_object", "class"), 0.0)
+    parts = dict.fromkeys(("xy", "wh", "objectness", "no_object", "class"), 0.0)  # each then halved
     for r in range(grid_h):
         for c in range(grid_w):
             for a in range(len(ANCHORS)):
@@ -67,7 +67,8 @@ def test_parts_match_numpy_reference():
     got = yolo_loss_parts(tf.constant(y_true[None]), tf.constant(y_pred[None]), ANCHORS, NUM_CLASSES)
     want = numpy_parts(y_true, y_pred)
     for name, value in want.items():
-        np.testing.assert_allclose(got[name].numpy()[0], value, rtol=1e-4, atol=1e-6, err_msg=name)
+        np.testing.assert_allclose(got[name].numpy()[0], 0.5 * value, rtol=1e-4, atol=1e-6, err_msg=name)
+    assert got["prior"].numpy()[0] == 0  # off unless asked for
 
 
 def test_loss_and_gradient_finite_without_objects():
@@ -79,7 +80,7 @@ def test_loss_and_gradient_finite_without_objects():
     assert np.isfinite(loss.numpy()) and loss.numpy() > 0
     assert np.isfinite(gradient.numpy()).all()
     parts = yolo_loss_parts(y_true, y_pred, ANCHORS, NUM_CLASSES)
-    assert all(float(tf.reduce_sum(parts[k])) == 0 for k in ("xy", "wh", "objectness", "class"))
+    assert all(float(tf.reduce_sum(parts[k])) == 0 for k in ("xy", "wh", "objectness", "class", "prior"))
 
 
 def test_rescore_uses_iou_target():
@@ -87,7 +88,7 @@ def test_rescore_uses_iou_target():
     y_pred = np.zeros((1, 2, 3, len(ANCHORS) * 8), np.float32)
     plain = yolo_loss_parts(y_true[None], y_pred, ANCHORS, NUM_CLASSES)["objectness"]
     rescored = yolo_loss_parts(y_true[None], y_pred, ANCHORS, NUM_CLASSES, rescore=True)["objectness"]
-    assert float(plain[0]) == pytest.approx(5 * 0.25)
+    assert float(plain[0]) == pytest.approx(0.5 * 5 * 0.25)
     assert float(rescored[0]) < float(plain[0])
 
 
@@ -99,5 +100,5 @@ def test_single_batch_overfit_loss_falls():
     model.compile(keras.optimizers.Adam(1e-3), loss=YoloLoss(ANCHORS, NUM_CLASSES),
                   metrics=[YoloLossParts(ANCHORS, NUM_CLASSES)])
     history = model.fit(images, y_true, epochs=25, batch_size=2, verbose=0).history
-    assert set(history) >= {"loss", "xy", "wh", "objectness", "no_object", "class"}
+    assert set(history) >= {"loss", "xy", "wh", "objectness", "no_object", "class", "prior"}
     assert history["loss"][-1] < 0.2 * history["loss"][0]

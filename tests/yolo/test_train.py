@@ -189,3 +189,35 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "replicas 2" in result.stdout
     assert logged_epochs(tmp_path) == [0, 1]
+
+
+def test_darknet_recipe_prior_matching_burn_in_and_ema(tmp_path):
+    """The Darknet recipe trains: the prior term is on for the first images only, the burn-in ramps
+    the learning rate, and with EMA the saved weights are the average, not the last step's."""
+    from yad2k_style.yolo.loss import PRIOR_SCALE, PriorMatching, YoloLoss
+    from yad2k_style.yolo.train import BurnIn, Recipe
+
+    loss = YoloLoss(ANCHORS, 3, options={"prior_scale": PRIOR_SCALE})
+    callback = PriorMatching(loss, batch_size=8, images=20)
+    scales = []
+    for batch in range(4):
+        callback.on_train_batch_begin(batch)
+        scales.append(float(loss.prior_scale.numpy()))
+        callback.on_train_batch_end(batch)
+    assert scales == pytest.approx([PRIOR_SCALE, PRIOR_SCALE, PRIOR_SCALE, 0.0])  # 0, 8, 16 seen, then 24
+
+    schedule = BurnIn(1e-3, 100)
+    assert [float(schedule(step)) for step in (0, 50, 100, 500)] == pytest.approx([0, 1e-3 / 16, 1e-3, 1e-3])
+
+    recipe = Recipe("darknet", prior_matching=True, batch_size=2, ema=0.9)
+    model = train(build, tiny_data(), ANCHORS, 3, tmp_path / "ema", epochs=2, recipe=recipe,
+                  learning_rate=BurnIn(1e-3, 4), verbose=0)
+    with open(tmp_path / "ema" / "history.csv") as stream:
+        rows = list(csv.DictReader(stream))
+    assert float(rows[0]["prior"]) > 0 and float(rows[0]["class"]) > 0
+    averaged = model.get_layer("conv2d_1").kernel.numpy()
+    saved = yolov2_shapes((64, 64, 3), num_anchors=3, num_classes=3)
+    saved.load_weights(tmp_path / "ema" / "model.weights.h5")
+    np.testing.assert_array_equal(saved.get_layer("conv2d_1").kernel.numpy(), averaged)
+    ema_values = model.optimizer._model_variables_moving_average[0].numpy()
+    np.testing.assert_allclose(averaged, ema_values)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from yad2k_style import registry
 from yad2k_style.cli import PROG, checks
+from yad2k_style.errors import YadError
 from yad2k_style.progress import Progress, fit_verbosity
 from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 
@@ -25,7 +26,7 @@ def register(subcommands):
                     f"Without paths: the embedded sample scenes, annotated into {SAMPLE_OUT}/.")
     detect.add_argument("paths", nargs="*", metavar="PATH",
                         help="image file or directory (default: a few embedded sample scenes)")
-    _add_detector_options(detect, score_threshold=0.6, max_boxes=10)
+    _add_detector_options(detect, score_threshold=None, max_boxes=10)
     detect.add_argument("--out", metavar="DIR", help="write annotated copies here, same file names "
                         f"(default without paths: {SAMPLE_OUT})")
     detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
@@ -46,6 +47,12 @@ def register(subcommands):
                           help="precision-recall curves at IoU 0.5 "
                           "(default precision_recall.png; '' for none)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the numbers as JSON (default: no JSON)")
+    evaluate.add_argument("--store", action="store_true",
+                          help="write the F1-best score threshold into the model directory (--model DIR), "
+                          "where detect reads it (default: only print it)")
+    evaluate.add_argument("--oracle", action="store_true",
+                          help="instead of a detector, the ceiling on the synthetic scenes: every object's "
+                          "box snapped to the pixels the generator drew (default: off)")
     evaluate.set_defaults(run=_evaluate)
 
     train = subcommands.add_parser(
@@ -76,8 +83,20 @@ def register(subcommands):
                        help="dataset to validate on after each epoch (default: none)")
     train.add_argument("--no-augment", action="store_true",
                        help="no flip, scale/translate, colour jitter (default: augment)")
+    train.add_argument("--loss", choices=("yad2k", "darknet"), default="yad2k",
+                       help="yad2k: squared errors (class softmax too); darknet: the region layer's "
+                       "deltas (small boxes weighted by 2 - w·h, class cross-entropy, rescoring) "
+                       "(default yad2k)")
     train.add_argument("--rescore", action="store_true",
-                       help="objectness target = IoU with the true box (default: 1)")
+                       help="objectness target = IoU with the true box (default: 1; on with --loss darknet)")
+    train.add_argument("--prior-matching", action="store_true",
+                       help="pull every prediction to its anchor for the first 12,800 images, as Darknet "
+                       "(default: off)")
+    train.add_argument("--burn-in", type=int, default=0, metavar="STEPS",
+                       help="ramp the learning rate up as (step / STEPS)^4, as Darknet (default 0: none)")
+    train.add_argument("--ema", type=float, metavar="MOMENTUM",
+                       help="keep an exponential moving average of the weights and save it (e.g. 0.999) "
+                       "(default: none)")
     train.add_argument("--devices", help="comma-separated devices for MirroredStrategy "
                        "(default: all GPUs when there are several)")
     train.set_defaults(run=_train)
@@ -126,15 +145,20 @@ def _add_detector_options(parser, score_threshold, max_boxes):
                         "model's; the packaged 80 COCO classes for a .keras file)")
     parser.add_argument("--anchors", metavar="FILE", help="anchors as w, h pairs in grid cells (default: "
                         "the model's; the course's five for a .keras file)")
+    stored = ("the model's stored F1-best threshold (evaluate --store), else 0.6" if score_threshold is None
+              else score_threshold)
     parser.add_argument("--score-threshold", type=float, default=score_threshold,
-                        help="keep boxes whose confidence × class probability reaches this "
-                        f"(default {score_threshold})")
+                        help=f"keep boxes whose confidence × class probability reaches this "
+                        f"(default {stored})")
     parser.add_argument("--iou-threshold", type=float, default=0.5,
                         help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
     parser.add_argument("--max-boxes", type=int, default=max_boxes,
                         help=f"at most this many boxes per image (default {max_boxes})")
     parser.add_argument("--class-agnostic", action="store_true",
                         help="the course's suppression across classes (default: within each class)")
+    parser.add_argument("--nms", choices=("plain", "diou", "soft"), default="plain",
+                        help="per-class suppression: plain IoU, DIoU (centre distance counts) or Gaussian "
+                        "soft-NMS (scores decay) (default plain)")
     parser.add_argument("--letterbox", action="store_true",
                         help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
     parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
@@ -142,7 +166,8 @@ def _add_detector_options(parser, score_threshold, max_boxes):
 
 def _detector(args):
     """Check the detector options and load the detector they name."""
-    checks.between("--score-threshold", args.score_threshold, 0, 1)
+    if args.score_threshold is not None:
+        checks.between("--score-threshold", args.score_threshold, 0, 1)
     checks.between("--iou-threshold", args.iou_threshold, 0, 1)
     checks.at_least("--max-boxes", args.max_boxes, 1)
     checks.at_least("--batch-size", args.batch_size, 1)
@@ -152,8 +177,8 @@ def _detector(args):
     source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
                          anchors=args.anchors)
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
-                         score_threshold=args.score_threshold, iou_threshold=args.iou_threshold,
-                         max_boxes=args.max_boxes)
+                         nms=args.nms, score_threshold=args.score_threshold,
+                         iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
 
 
 def _detect(args):
@@ -203,26 +228,58 @@ def _evaluate(args):
     import json
 
     from yad2k_style.files import write_text_atomically
-    from yad2k_style.yolo.evaluate import evaluate_detector, plot_precision_recall
+    from yad2k_style.yolo.evaluate import best_f1, evaluate_detector, plot_precision_recall
 
     checks.at_least("--scenes", args.scenes, 1)
     checks.file_to_write("--json", args.json)
     checks.file_to_write("--plot", args.plot)
+    if args.oracle:
+        return _oracle(args)
+    if args.store and not (args.model and Path(args.model).is_dir()):
+        raise YadError("--store writes into a model directory: give --model DIR")
     run = evaluate_detector(_detector(args), args.dataset, scenes=args.scenes, seed=args.seed,
                             batch_size=args.batch_size)
     evaluation = run.evaluation
     print(f"{run.source}: {run.objects} objects, {sum(len(d.boxes) for d in run.detections)} detections")
-    print(f"mAP@0.5      {evaluation.map_50:.3f}")
-    print(f"mAP@[.5:.95] {evaluation.map_50_95:.3f}")
-    for name in run.dataset.class_names:
-        print(f"  {name:<16} AP@0.5 {evaluation.per_class_ap50[name]:.3f}   "
-              f"AP@[.5:.95] {evaluation.per_class_ap[name]:.3f}")
+    _print_evaluation(evaluation, run.dataset.class_names)
+    overall, per_class = best_f1(run.dataset, [(d.boxes, d.scores, d.classes) for d in run.detections])
+    print(f"best F1 at IoU 0.5: {overall.f1:.3f} (precision {overall.precision:.3f}, recall "
+          f"{overall.recall:.3f}) keeping scores ≥ {overall.threshold:.3f}")
+    for name, best in per_class.items():
+        print(f"  {name:<16} F1 {best.f1:.3f} at scores ≥ {best.threshold:.3f}")
+    if args.store:
+        from yad2k_style.artifacts import update_info
+
+        update_info(args.model, score_threshold=overall.threshold,
+                    class_score_thresholds={name: best.threshold for name, best in per_class.items()})
+        print(f"stored the score threshold {overall.threshold:.3f} in {args.model}/model.json")
     if args.plot:
         plot_precision_recall(evaluation, args.plot)
         print(f"precision-recall curves: {args.plot}")
     if args.json:
         write_text_atomically(args.json, json.dumps(run.to_json(), indent=1))
     return 0
+
+
+def _oracle(args):
+    from yad2k_style.yolo.evaluate import oracle_evaluation
+    from yad2k_style.yolo.synthetic import SHAPE_CLASSES
+
+    if args.dataset is not None:
+        raise YadError("--oracle measures the synthetic scenes; give no dataset")
+    evaluation = oracle_evaluation(args.scenes, args.seed)
+    print(f"oracle on {args.scenes} held-out scenes (seed {args.seed}): each object's box snapped to the "
+          "pixels drawn")
+    _print_evaluation(evaluation, SHAPE_CLASSES)
+    return 0
+
+
+def _print_evaluation(evaluation, class_names):
+    print(f"mAP@0.5      {evaluation.map_50:.3f}")
+    print(f"mAP@[.5:.95] {evaluation.map_50_95:.3f}")
+    for name in class_names:
+        print(f"  {name:<16} AP@0.5 {evaluation.per_class_ap50[name]:.3f}   "
+              f"AP@[.5:.95] {evaluation.per_class_ap[name]:.3f}")
 
 
 def _train(args):
@@ -233,6 +290,9 @@ def _train(args):
     checks.at_least("--kmeans", args.kmeans, 1)
     checks.input_size("--input-size", args.input_size)
     checks.directory_to_write("--out", args.out)
+    checks.at_least("--burn-in", args.burn_in, 0)
+    if args.ema is not None:
+        checks.between("--ema", args.ema, 0.5, 0.99999)
     from yad2k_style.yolo.train import TrainingConfig, train_on_dataset
 
     config = TrainingConfig(
@@ -241,7 +301,8 @@ def _train(args):
         kmeans=args.kmeans, weights=args.weights, epochs=args.epochs,
         freeze_body_epochs=args.freeze_body_epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, validation=args.validation, augment=not args.no_augment,
-        devices=tuple(args.devices.split(",")) if args.devices else None, rescore=args.rescore,
+        devices=tuple(args.devices.split(",")) if args.devices else None, loss=args.loss,
+        rescore=args.rescore, prior_matching=args.prior_matching, ema=args.ema, burn_in=args.burn_in,
         verbose=fit_verbosity())
     train_on_dataset(config)
     print(f"trained model: {args.out} (use --model {args.out}; final.keras, anchors.txt, classes.txt inside)")

@@ -30,6 +30,9 @@ class Detections(NamedTuple):
     classes: np.ndarray
 
 
+COURSE_SCORE_THRESHOLD = 0.6
+
+
 class Detector:
     """Runs a YOLOv2 Keras model on images and returns detections in the images' own pixels.
 
@@ -38,12 +41,13 @@ class Detector:
     ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. ``letterbox=False`` stretches each
     image to H×W (the course's bicubic resize); ``letterbox=True`` is Darknet's: keep the aspect
     ratio, centre, pad with 0.5 grey. ``per_class_nms=True`` suppresses overlaps only within a class;
-    ``False`` is the course's class-agnostic suppression. A box is kept when its score ≥
+    ``False`` is the course's class-agnostic suppression. ``nms``: per class, ``"plain"``, ``"diou"``
+    or ``"soft"`` (see :mod:`~yad2k_style.yolo.postprocess`). A box is kept when its score ≥
     ``score_threshold``; at most ``max_boxes`` per image. Settings are fixed at construction (the
     compiled path depends on them): make another ``Detector`` around the same model to change them.
     """
 
-    def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True,
+    def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True, nms="plain",
                  score_threshold=.6, iou_threshold=.5, max_boxes=10):
         self.model = model
         self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
@@ -51,7 +55,12 @@ class Detector:
         self.input_size = _input_size(model)
         _check_channels(model, len(self.anchors), len(self.class_names))
         self._letterbox = bool(letterbox)
-        self._nms = postprocess.per_class_nms if per_class_nms else postprocess.class_agnostic_nms
+        if nms not in postprocess.SUPPRESSIONS:
+            raise YadError(f"unknown suppression {nms!r}; choose from {', '.join(postprocess.SUPPRESSIONS)}")
+        if not per_class_nms and nms != "plain":
+            raise YadError("class-agnostic suppression is the course's plain one; "
+                           "it has no DIoU or soft form")
+        self._nms = postprocess.SUPPRESSIONS[nms] if per_class_nms else postprocess.class_agnostic_nms
         self._score_threshold = float(score_threshold)
         self._iou_threshold = float(iou_threshold)
         self._max_boxes = int(max_boxes)
@@ -64,8 +73,12 @@ class Detector:
     @classmethod
     def load(cls, source=None, **settings):
         """A detector around the model a :class:`~yad2k_style.yolo.sources.ModelSource` names (default:
-        the embedded detector); ``settings`` are the constructor's keywords."""
+        the embedded detector); ``settings`` are the constructor's keywords. Without a
+        ``score_threshold`` (or with None), the model's stored one (``evaluate --store``: the score
+        that maximises F1) is used, else the course's 0.6."""
         loaded = load_detection_model(source)
+        if settings.get("score_threshold") is None:
+            settings["score_threshold"] = loaded.info.get("score_threshold", COURSE_SCORE_THRESHOLD)
         try:
             return cls(loaded.model, loaded.anchors, loaded.class_names, **settings)
         except YadError as exc:

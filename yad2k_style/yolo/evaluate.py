@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from yad2k_style import plotting
-from yad2k_style.boxes import convert_boxes
+from yad2k_style.boxes import convert_boxes, pairwise_iou
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.labels import coco_dict, read_dataset
@@ -114,6 +114,72 @@ def evaluate_detector(detector, dataset_path=None, *, scenes=EVALUATION_SCENES, 
         source = f"{scenes} held-out scenes (seed {seed})"
     evaluation = coco_evaluate(dataset, [(d.boxes, d.scores, d.classes) for d in detections])
     return EvaluationRun(source, dataset, detections, evaluation)
+
+
+@dataclass(frozen=True)
+class BestF1:
+    """The score threshold that maximises F1 at IoU 0.5: keep detections with score ≥ ``threshold``
+    to get ``f1``, ``precision`` and ``recall``."""
+
+    threshold: float
+    f1: float
+    precision: float
+    recall: float
+
+
+def best_f1(dataset, detections, iou_threshold=0.5):
+    """``(overall, {class name: BestF1})``: each image's detections, best first, are matched greedily
+    to unmatched true boxes of their class with IoU ≥ ``iou_threshold``; F1 is maximised over the
+    score thresholds, for all classes together and for each alone. ``detections[i]`` is
+    ``(boxes (pixel xyxy), scores, classes)`` of ``dataset.samples[i]``."""
+    scores, hits, labels = [], [], []
+    for sample, (boxes, box_scores, classes) in zip(dataset.samples, detections, strict=True):
+        matched = np.zeros(len(sample.classes), bool)
+        for index in np.argsort(-np.asarray(box_scores), kind="stable"):
+            same = (sample.classes == classes[index]) & ~matched
+            overlaps = pairwise_iou(np.asarray(boxes[index:index + 1], np.float64), sample.boxes)[0] * same
+            hit = overlaps.size > 0 and overlaps.max() >= iou_threshold
+            if hit:
+                matched[int(np.argmax(overlaps))] = True
+            scores.append(float(box_scores[index]))
+            hits.append(hit)
+            labels.append(int(classes[index]))
+    scores, hits, labels = np.asarray(scores), np.asarray(hits, bool), np.asarray(labels, int)
+    truth_classes = np.concatenate([s.classes for s in dataset.samples] or [np.zeros(0, int)])
+    overall = _best_f1(scores, hits, len(truth_classes))
+    per_class = {name: _best_f1(scores[labels == c], hits[labels == c], int(np.sum(truth_classes == c)))
+                 for c, name in enumerate(dataset.class_names)}
+    return overall, per_class
+
+
+def _best_f1(scores, hits, truths):
+    if not len(scores) or not truths:
+        return BestF1(1.0, 0.0, 0.0, 0.0)
+    order = np.argsort(-scores, kind="stable")
+    true_positives = np.cumsum(hits[order])
+    kept = np.arange(1, len(order) + 1)
+    precision, recall = true_positives / kept, true_positives / truths
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(len(order)),
+                   where=precision + recall > 0)
+    best = int(np.argmax(f1))
+    return BestF1(float(scores[order][best]), float(f1[best]), float(precision[best]), float(recall[best]))
+
+
+def oracle_evaluation(scenes=EVALUATION_SCENES, seed=EVALUATION_SEED):
+    """The ceiling of any detector on the synthetic scenes: the evaluation of an oracle that outputs,
+    with score 1 and the right class, each object's box snapped to the pixels the generator drew
+    (:func:`~yad2k_style.yolo.synthetic.visible_boxes`; a fully hidden object gets no box). Its
+    losses come from rendering and occlusion alone."""
+    from yad2k_style.yolo.synthetic import scenes as draw_scenes
+    from yad2k_style.yolo.synthetic import visible_boxes
+
+    dataset, _ = embedded.evaluation_set(scenes, seed)
+    detections = []
+    for drawn in draw_scenes(seed, scenes):
+        boxes = visible_boxes(drawn)
+        shown = ~np.isnan(boxes[:, 0])
+        detections.append((boxes[shown], np.ones(int(shown.sum()), np.float32), drawn.classes[shown]))
+    return coco_evaluate(dataset, detections)
 
 
 def _mean_valid(values):

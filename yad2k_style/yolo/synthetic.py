@@ -102,11 +102,15 @@ def _overlap(a, b):
 
 
 def draw_shape(draw, rng, kind, box):
-    """Draw a filled ``kind`` into ``box = (x0, y0, x1, y1)`` pixels, outlined in the inverse colour: a
-    circle or square fills the box, a triangle has its apex at the top centre and its base along the
-    bottom."""
+    """Draw a filled ``kind`` into ``box = (x0, y0, x1, y1)`` pixels in a random colour, outlined in
+    the inverse colour (see :func:`draw_geometry`)."""
     fill = colour(rng)
-    outline = tuple(255 - c for c in fill)
+    draw_geometry(draw, kind, box, fill, tuple(255 - c for c in fill))
+
+
+def draw_geometry(draw, kind, box, fill, outline):
+    """A circle or square filling ``box``, or a triangle with its apex at the top centre and its base
+    along the bottom, drawn with ``fill`` and ``outline``."""
     x0, y0, x1, y1 = box
     if kind == "circle":
         draw.ellipse(box, fill=fill, outline=outline)
@@ -114,3 +118,23 @@ def draw_shape(draw, rng, kind, box):
         draw.rectangle(box, fill=fill, outline=outline)
     else:
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill, outline=outline)
+
+
+def visible_boxes(drawn):
+    """The pixel boxes ``(x0, y0, x1, y1)`` (N, 4) of what the generator actually drew of each object
+    of scene ``drawn``: the bounding box of its pixels not covered by objects drawn after it (a row of
+    NaN when nothing of it shows). Pixels are whole: rendering quantises the labels' float boxes."""
+    size = drawn.image.size
+    masks = []
+    for box, label in zip(drawn.boxes, drawn.classes, strict=True):
+        mask = Image.new("L", size, 0)
+        draw_geometry(ImageDraw.Draw(mask), SHAPE_CLASSES[int(label)], tuple(box.tolist()), 255, 255)
+        masks.append(np.asarray(mask) > 0)
+    boxes = np.full((len(masks), 4), np.nan, np.float32)
+    covered = np.zeros(size[::-1], bool)
+    for index in reversed(range(len(masks))):
+        rows, cols = np.nonzero(masks[index] & ~covered)
+        if rows.size:
+            boxes[index] = (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
+        covered |= masks[index]
+    return boxes

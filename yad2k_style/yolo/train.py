@@ -17,22 +17,63 @@ from yad2k_style import artifacts, registry, training
 from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.errors import YadError
 from yad2k_style.files import atomic_path
-from yad2k_style.yolo.loss import YoloLoss, YoloLossParts
+from yad2k_style.yolo.loss import PRIOR_IMAGES, RECIPES, PriorMatching, YoloLoss, YoloLossParts
 
 STAGE1_WEIGHTS = "stage1.weights.h5"
 FINAL_KERAS = "final.keras"
 
 
-def compile_for_training(model, anchors, num_classes, learning_rate=1e-3, rescore=False):
-    """Compile ``model`` with :class:`YoloLoss`, Adam, and the loss parts as metrics."""
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=YoloLoss(anchors, num_classes, rescore=rescore),
-                  metrics=[YoloLossParts(anchors, num_classes, rescore=rescore)])
+@dataclass(frozen=True)
+class Recipe:
+    """How the loss and optimiser behave. ``loss``: a name in :data:`~yad2k_style.yolo.loss.RECIPES`
+    (``"yad2k"`` or ``"darknet"``, the region layer's deltas); ``rescore`` adds Darknet's IoU target
+    to either; ``prior_matching``: Darknet's pull of every prediction to its anchor for the first
+    12,800 images (``batch_size`` images per step); ``ema``: the momentum of an exponential moving
+    average of the weights (Keras' ``use_ema``), written as the final weights (None: off)."""
+
+    loss: str = "yad2k"
+    rescore: bool = False
+    prior_matching: bool = False
+    batch_size: int = 8
+    ema: float | None = None
+
+    def loss_options(self):
+        if self.loss not in RECIPES:
+            raise YadError(f"unknown loss {self.loss!r}; choose from {', '.join(RECIPES)}")
+        return {**RECIPES[self.loss], **({"rescore": True} if self.rescore else {})}
+
+
+def compile_for_training(model, anchors, num_classes, learning_rate=1e-3, recipe=Recipe()):
+    """Compile ``model`` with :class:`YoloLoss`, Adam (with EMA if the recipe asks), and the loss
+    parts as metrics."""
+    options = recipe.loss_options()
+    ema = {"use_ema": True, "ema_momentum": recipe.ema} if recipe.ema else {}
+    loss = YoloLoss(anchors, num_classes, options=options)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate, **ema), loss=loss,
+                  metrics=[YoloLossParts(anchors, num_classes, options=options, loss=loss)])
     return model
 
 
+class BurnIn(keras.optimizers.schedules.LearningRateSchedule):
+    """Darknet's burn-in: ``schedule(step) · (step / steps)⁴`` for the first ``steps`` steps, then
+    ``schedule(step)`` (a float is a constant schedule)."""
+
+    def __init__(self, schedule, steps, power=4):
+        self.schedule, self.steps, self.power = schedule, int(steps), power
+
+    def __call__(self, step):
+        base = self.schedule(step) if callable(self.schedule) else self.schedule
+        warm = tf.minimum(tf.cast(step, tf.float32) / max(self.steps, 1), 1.0) ** self.power
+        return base * warm
+
+    def get_config(self):
+        schedule = (keras.optimizers.schedules.serialize(self.schedule) if callable(self.schedule)
+                    else self.schedule)
+        return {"schedule": schedule, "steps": self.steps, "power": self.power}
+
+
 def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, freeze_body_epochs=0,
-          learning_rate=1e-3, validation_data=None, strategy=None, rescore=False, verbose=1):
+          learning_rate=1e-3, validation_data=None, strategy=None, recipe=Recipe(), verbose=1):
     """Train the model that ``build_model()`` returns and return it with its final weights, which are
     also written to ``out_dir/model.weights.h5``.
 
@@ -49,7 +90,7 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
     with strategy.scope():
         model = build_model()
     stage = _Stage(model, strategy, train_data, validation_data, anchors, num_classes, out, learning_rate,
-                   rescore, verbose)
+                   recipe, verbose)
     stage1 = out / STAGE1_WEIGHTS
     freeze_body_epochs = min(freeze_body_epochs, epochs)
     if finished is not None:
@@ -60,6 +101,8 @@ def train(build_model, train_data, anchors, num_classes, out_dir, epochs, *, fre
         stage.fit("stage1", 0, freeze_body_epochs, trainable_from=-1)
         training.save_weights(model, stage1)
     stage.fit("stage2", finished or freeze_body_epochs, epochs, trainable_from=0)
+    if recipe.ema:
+        model.optimizer.finalize_variable_values(model.trainable_variables)  # the average becomes the weights
     training.save_weights(model, out / artifacts.WEIGHTS_FILE)
     return model
 
@@ -88,7 +131,7 @@ class _Stage:
     num_classes: int
     out: Path
     learning_rate: object
-    rescore: bool
+    recipe: Recipe
     verbose: int
 
     def fit(self, name, first_epoch, last_epoch, trainable_from):
@@ -98,10 +141,15 @@ class _Stage:
         for index, layer in enumerate(weighted):
             layer.trainable = index >= boundary
         with self.strategy.scope():
-            compile_for_training(self.model, self.anchors, self.num_classes, self.learning_rate, self.rescore)
+            compile_for_training(self.model, self.anchors, self.num_classes, self.learning_rate, self.recipe)
+        callbacks = training.standard_callbacks(self.out, name)
+        if self.recipe.prior_matching:
+            # A resumed stage counts from its first epoch: past the first, Darknet's 12,800 images are over.
+            seen = 0 if first_epoch == 0 else PRIOR_IMAGES
+            callbacks.append(PriorMatching(self.model.loss, self.recipe.batch_size, initial_images=seen))
         if last_epoch > first_epoch:
             self.model.fit(self.train_data, validation_data=self.validation_data, epochs=last_epoch,
-                           initial_epoch=first_epoch, callbacks=training.standard_callbacks(self.out, name),
+                           initial_epoch=first_epoch, callbacks=callbacks,
                            shuffle=False, verbose=self.verbose)  # the pipeline shuffles
         training.write_state(self.out, stage=name, epochs_done=last_epoch)
 
@@ -112,7 +160,8 @@ class TrainingConfig:
     ``(height, width)`` multiples of 32 (default: the model's); ``anchors``: an anchors file, else
     k-means with ``kmeans`` clusters on the training boxes; ``weights``: a ``.weights.h5`` or a model
     directory to start from (layers of another shape keep their initialisation, reported);
-    ``devices``: names for ``MirroredStrategy``."""
+    ``devices``: names for ``MirroredStrategy``. ``loss``, ``rescore``, ``prior_matching`` and
+    ``ema``: the :class:`Recipe`; ``burn_in``: steps of Darknet's learning-rate burn-in (0: none)."""
 
     dataset: str
     out: str
@@ -128,7 +177,11 @@ class TrainingConfig:
     validation: str | None = None
     augment: bool = True
     devices: tuple | None = None
+    loss: str = "yad2k"
     rescore: bool = False
+    prior_matching: bool = False
+    ema: float | None = None
+    burn_in: int = 0
     verbose: int = 1
 
 
@@ -171,10 +224,12 @@ def train_on_dataset(config):
     if config.validation:
         validation = training_pipeline(read_dataset(config.validation), input_shape, anchors,
                                        config.batch_size, augment=False, shuffle=False)
+    recipe = Recipe(config.loss, config.rescore, config.prior_matching, config.batch_size, config.ema)
+    learning_rate = BurnIn(config.learning_rate, config.burn_in) if config.burn_in else config.learning_rate
     model = train(build, train_data, anchors, len(dataset.class_names), out, config.epochs,
-                  freeze_body_epochs=config.freeze_body_epochs, learning_rate=config.learning_rate,
+                  freeze_body_epochs=config.freeze_body_epochs, learning_rate=learning_rate,
                   validation_data=validation, strategy=training.select_strategy(config.devices),
-                  rescore=config.rescore, verbose=config.verbose)
+                  recipe=recipe, verbose=config.verbose)
     provenance = {"trained_on": str(config.dataset), "epochs": config.epochs,
                   "started_from": None if config.weights is None else str(config.weights)}
     artifacts.write_info(out, artifacts.model_info(
