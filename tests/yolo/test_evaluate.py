@@ -4,7 +4,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from yad2k_style.yolo.evaluate import BestF1, best_f1, coco_evaluate, oracle_evaluation, plot_precision_recall
+from yad2k_style.yolo.evaluate import (
+    BestF1,
+    BoxErrors,
+    best_f1,
+    box_errors,
+    coco_evaluate,
+    oracle_evaluation,
+    plot_precision_recall,
+)
 from yad2k_style.yolo.labels import LabelledDataset, Sample
 
 
@@ -60,3 +68,12 @@ def test_the_oracle_ceiling():
     evaluation = oracle_evaluation(scenes=40)
     assert evaluation.map_50 == pytest.approx(1.0)
     assert 0.7 < evaluation.map_50_95 < 0.9
+
+
+def test_box_errors_by_hand():
+    # a: found twice (a duplicate, one of them of the wrong class); b: found; one box on nothing (a ghost);
+    # a low-scoring ghost below the threshold does not count.
+    boxes = [[0, 0, 100, 100], [2, 2, 100, 98], [120, 120, 170, 170], [10, 150, 40, 190], [150, 0, 190, 40]]
+    errors = box_errors(_dataset(), [(boxes, [0.9, 0.6, 0.8, 0.7, 0.2], [0, 1, 1, 0, 0])])
+    assert errors == BoxErrors(ghosts=1, duplicates=1)
+    assert box_errors(_dataset(), [(np.zeros((0, 4)), [], [])]) == BoxErrors(0, 0)

@@ -228,7 +228,7 @@ def _evaluate(args):
     import json
 
     from yad2k_style.files import write_text_atomically
-    from yad2k_style.yolo.evaluate import best_f1, evaluate_detector, plot_precision_recall
+    from yad2k_style.yolo.evaluate import best_f1, box_errors, evaluate_detector, plot_precision_recall
 
     checks.at_least("--scenes", args.scenes, 1)
     checks.file_to_write("--json", args.json)
@@ -242,7 +242,10 @@ def _evaluate(args):
     evaluation = run.evaluation
     print(f"{run.source}: {run.objects} objects, {sum(len(d.boxes) for d in run.detections)} detections")
     _print_evaluation(evaluation, run.dataset.class_names)
-    overall, per_class = best_f1(run.dataset, [(d.boxes, d.scores, d.classes) for d in run.detections])
+    found = [(d.boxes, d.scores, d.classes) for d in run.detections]
+    errors = box_errors(run.dataset, found)
+    print(f"at scores ≥ 0.5: {errors.ghosts} boxes on no object, {errors.duplicates} objects boxed twice")
+    overall, per_class = best_f1(run.dataset, found)
     print(f"best F1 at IoU 0.5: {overall.f1:.3f} (precision {overall.precision:.3f}, recall "
           f"{overall.recall:.3f}) keeping scores ≥ {overall.threshold:.3f}")
     for name, best in per_class.items():

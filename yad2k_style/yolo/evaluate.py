@@ -165,6 +165,27 @@ def _best_f1(scores, hits, truths):
     return BestF1(float(scores[order][best]), float(f1[best]), float(precision[best]), float(recall[best]))
 
 
+@dataclass(frozen=True)
+class BoxErrors:
+    """At a score threshold: ``ghosts``, boxes whose IoU with every true object is below 0.5 (of any
+    class); ``duplicates``, true objects matched (IoU ≥ 0.5, any class) by more than one box."""
+
+    ghosts: int
+    duplicates: int
+
+
+def box_errors(dataset, detections, score_threshold=0.5, iou_threshold=0.5):
+    """The :class:`BoxErrors` of ``detections`` (as :func:`best_f1` takes them) kept at
+    ``score_threshold``, whatever the classes."""
+    ghosts = duplicates = 0
+    for sample, (boxes, scores, _) in zip(dataset.samples, detections, strict=True):
+        kept = np.asarray(boxes, np.float64)[np.asarray(scores) >= score_threshold].reshape(-1, 4)
+        overlaps = pairwise_iou(kept, sample.boxes) if len(sample.boxes) else np.zeros((len(kept), 0))
+        ghosts += int(np.sum(overlaps.max(axis=1, initial=0.0) < iou_threshold))
+        duplicates += int(np.sum((overlaps >= iou_threshold).sum(axis=0) > 1))
+    return BoxErrors(ghosts, duplicates)
+
+
 def oracle_evaluation(scenes=EVALUATION_SCENES, seed=EVALUATION_SEED):
     """The ceiling of any detector on the synthetic scenes: the evaluation of an oracle that outputs,
     with score 1 and the right class, each object's box snapped to the pixels the generator drew
