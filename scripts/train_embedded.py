@@ -31,7 +31,16 @@ from yad2k_style.netspec import Region
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.anchors import kmeans_anchors
 from yad2k_style.yolo.model import yolov2_shapes
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES, TRAIN_SEED, VALIDATION_SEED, scene, scenes
+from yad2k_style.yolo.pipeline import multi_scale, scale_sizes
+from yad2k_style.yolo.synthetic import (
+    MAX_OBJECTS,
+    SCENE_SIZE,
+    SHAPE_CLASSES,
+    TRAIN_SEED,
+    VALIDATION_SEED,
+    scene,
+    scenes,
+)
 from yad2k_style.yolo.targets import DOWNSAMPLE
 from yad2k_style.yolo.train import BurnIn, Recipe, train
 
@@ -46,13 +55,19 @@ ABLATION = {
     "darknet loss + burn-in": {"loss": "darknet", "burn_in": 200},
     "darknet loss + EMA": {"loss": "darknet", "ema": 0.999},
     "darknet loss + all": {"loss": "darknet", "prior_matching": True, "burn_in": 200, "ema": 0.999},
+    "rescore + multi-scale": {"rescore": True, "multi_scale": True},
 }
 ABLATION_FRACTION = 10  # the ablation's schedule: a tenth of the scenes per epoch
 
 
-def fresh_batches(anchors, scenes_per_epoch, batch_size):
-    """Batches of ``scenes_per_epoch`` new training scenes on every iteration (seeded indices)."""
+def fresh_batches(anchors, scenes_per_epoch, batch_size, multi_scale=False):
+    """Batches of ``scenes_per_epoch`` new training scenes on every iteration (seeded indices); with
+    ``multi_scale``, at sizes redrawn every 10 batches (:func:`yad2k_style.yolo.pipeline.multi_scale`)."""
     target_shape = embedded.GRID_SHAPE + (len(anchors), 6)
+    indices = (tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
+               .take(scenes_per_epoch).map(lambda r: r % 2**40))
+    if multi_scale:
+        return _scaled_batches(indices, anchors, batch_size)
 
     def make(index):
         images, y_true, _ = embedded.scenes_to_arrays([scene(TRAIN_SEED, int(index))], anchors)
@@ -64,10 +79,33 @@ def fresh_batches(anchors, scenes_per_epoch, batch_size):
         y_true.set_shape(target_shape)
         return tf.cast(image, tf.float32) / 255.0, y_true
 
-    indices = (tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
-               .take(scenes_per_epoch).map(lambda r: r % 2**40))
     return (indices.map(load, num_parallel_calls=tf.data.AUTOTUNE)
             .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+
+
+def _scaled_batches(indices, anchors, batch_size, max_boxes=MAX_OBJECTS):
+    """Scenes as (image, relative boxes padded to ``max_boxes``, classes, count), batched, then resized
+    per batch by :func:`multi_scale`."""
+
+    def make(index):
+        drawn = scene(TRAIN_SEED, int(index))
+        boxes = np.zeros((max_boxes, 4), np.float32)
+        classes = np.zeros(max_boxes, np.int32)
+        boxes[:len(drawn.boxes)] = drawn.boxes / SCENE_SIZE
+        classes[:len(drawn.classes)] = drawn.classes
+        return np.asarray(drawn.image, np.uint8), boxes, classes, np.int32(len(drawn.boxes))
+
+    def load(index):
+        image, boxes, classes, count = tf.numpy_function(make, [index], [tf.uint8, tf.float32, tf.int32,
+                                                                         tf.int32])
+        image.set_shape(embedded.INPUT_SHAPE)
+        boxes.set_shape((max_boxes, 4))
+        classes.set_shape((max_boxes,))
+        count.set_shape(())
+        return tf.cast(image, tf.float32) / 255.0, boxes, classes, count
+
+    batches = indices.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+    return multi_scale(batches, anchors, scale_sizes(embedded.INPUT_SHAPE[:2])).prefetch(tf.data.AUTOTUNE)
 
 
 def fixed_batches(images, y_true, batch_size):
@@ -93,7 +131,7 @@ def package(run_dir, target=PACKAGE_DIR):
 
 
 def train_run(out, epochs, scenes_per_epoch, batch_size, learning_rate, init=None, loss="yad2k",
-              rescore=False, prior_matching=False, burn_in=0, ema=None):
+              rescore=False, prior_matching=False, burn_in=0, ema=None, multi_scale=False):
     """One training run into ``out`` (resumable); the anchors from :data:`ANCHOR_SCENES` training scenes."""
     keras.utils.set_random_seed(0)
     anchor_scenes = scenes(TRAIN_SEED, ANCHOR_SCENES)
@@ -108,13 +146,14 @@ def train_run(out, epochs, scenes_per_epoch, batch_size, learning_rate, init=Non
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.02)
 
     def build():
-        model = yolov2_shapes(num_classes=len(SHAPE_CLASSES))
+        model = yolov2_shapes((None, None, 3) if multi_scale else embedded.INPUT_SHAPE,
+                              num_classes=len(SHAPE_CLASSES))
         if init:
             model.load_weights(init)
         return model
 
     recipe = Recipe(loss, rescore, prior_matching, batch_size, ema)
-    train(build, fresh_batches(clusters.anchors, scenes_per_epoch, batch_size), clusters.anchors,
+    train(build, fresh_batches(clusters.anchors, scenes_per_epoch, batch_size, multi_scale), clusters.anchors,
           len(SHAPE_CLASSES), out, epochs, learning_rate=BurnIn(schedule, burn_in) if burn_in else schedule,
           validation_data=fixed_batches(val_images, val_y, batch_size), recipe=recipe, verbose=2)
 
@@ -173,6 +212,7 @@ def main():
     parser.add_argument("--prior-matching", action="store_true")
     parser.add_argument("--burn-in", type=int, default=0)
     parser.add_argument("--ema", type=float)
+    parser.add_argument("--multi-scale", action="store_true")
     parser.add_argument("--out", default="runs/shapes")
     args = parser.parse_args()
     if args.package:
@@ -183,7 +223,7 @@ def main():
         return
     start = time.time()
     train_run(args.out, args.epochs, args.scenes_per_epoch, args.batch_size, args.learning_rate, args.init,
-              args.loss, args.rescore, args.prior_matching, args.burn_in, args.ema)
+              args.loss, args.rescore, args.prior_matching, args.burn_in, args.ema, args.multi_scale)
     print(f"done in {time.time() - start:.0f} s; weights in {Path(args.out) / WEIGHTS_FILE}")
 
 

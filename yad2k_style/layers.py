@@ -31,10 +31,12 @@ def darknet_reorg(x, stride=2):
     ``tf.nn.space_to_depth``; it is what Darknet-trained YOLOv2 weights expect.
     """
     _, height, width, channels = x.shape
-    if channels % (stride * stride) or height % stride or width % stride:
+    if channels % (stride * stride) or (height or 0) % stride or (width or 0) % stride:
         raise ValueError(
             f"darknet_reorg: input shape {tuple(x.shape)} is not divisible by stride {stride}"
         )
+    if height is None or width is None:  # a model for any input size: the sizes at run time
+        height, width = tf.shape(x)[1], tf.shape(x)[2]
     chw = tf.transpose(x, [0, 3, 1, 2])
     chw = tf.reshape(chw, [-1, channels // (stride * stride), height * stride, width * stride])
     folded = tf.nn.space_to_depth(tf.transpose(chw, [0, 2, 3, 1]), block_size=stride)

@@ -157,14 +157,17 @@ def _apply(spec, x, namer, bn_epsilon):
     if isinstance(spec, MaxPool):
         return _max_pool(spec, x, namer)
     if isinstance(spec, Reorg):
+        # Keras infers the output shape, except for an input of unknown size (multi-scale training).
+        shape = (None, None, x.shape[-1] * spec.stride ** 2) if x.shape[1] is None else None
         if spec.order == "space_to_depth" and spec.stride == 2:
-            return keras.layers.Lambda(space_to_depth_x2, name=namer("space_to_depth_x2", True))(x)
+            return keras.layers.Lambda(space_to_depth_x2, output_shape=shape,
+                                       name=namer("space_to_depth_x2", True))(x)
         if spec.order == "space_to_depth":
             return keras.layers.Lambda(
-                space_to_depth, arguments={"block_size": spec.stride},
+                space_to_depth, arguments={"block_size": spec.stride}, output_shape=shape,
                 name=namer("space_to_depth", True))(x)
-        return keras.layers.Lambda(
-            darknet_reorg, arguments={"stride": spec.stride}, name=namer("reorg", True))(x)
+        return keras.layers.Lambda(darknet_reorg, arguments={"stride": spec.stride}, output_shape=shape,
+                                   name=namer("reorg", True))(x)
     if isinstance(spec, AvgPool):
         return keras.layers.GlobalAveragePooling2D(name=namer("global_average_pooling2d"))(x)
     if isinstance(spec, Softmax):
@@ -208,11 +211,13 @@ def _padding_mode(shape, size, stride, pads):
     """'valid', 'same' or 'pad' (explicit padding needed) for Darknet's ``pads = (before, after)``.
 
     TensorFlow's 'same' pads ``total // 2`` before and the rest after; it is used only where that is
-    exactly Darknet's padding, so the layer table stays the course's.
+    exactly Darknet's padding, so the layer table stays the course's. An unknown size (a model for
+    any input size) is decided as an even one: inputs are multiples of 32, so every stride-2 layer of
+    the YOLOv2 family sees an even size, and the stride-1 decisions do not depend on it.
     """
     if pads == (0, 0):
         return "valid"
-    for n in shape[1:3]:
+    for n in (64 if n is None else n for n in shape[1:3]):
         out = (n + sum(pads) - size) // stride + 1
         same_total = max((-(-n // stride) - 1) * stride + size - n, 0)
         if out != -(-n // stride) or same_total // 2 != pads[0]:

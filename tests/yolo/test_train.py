@@ -221,3 +221,27 @@ def test_darknet_recipe_prior_matching_burn_in_and_ema(tmp_path):
     np.testing.assert_array_equal(saved.get_layer("conv2d_1").kernel.numpy(), averaged)
     ema_values = model.optimizer._model_variables_moving_average[0].numpy()
     np.testing.assert_allclose(averaged, ema_values)
+
+
+def test_multi_scale_darknet_training_end_to_end(tmp_path, capsys, shapes_dataset):
+    """--multi-scale: batches of 96, 128 and 160 pixels through one model; the run is saved at the
+    model's own 128×128."""
+    from yad2k_style.yolo.pipeline import scale_sizes, training_pipeline
+
+    assert scale_sizes((128, 128)) == [(96, 96), (128, 128), (160, 160)]
+    assert scale_sizes((416, 416))[0] == (288, 288) and scale_sizes((416, 416))[-1] == (544, 544)
+    root = shapes_dataset(tmp_path / "data")
+    from yad2k_style.yolo.labels import read_dataset
+
+    batches = training_pipeline(read_dataset(root), (128, 128, 3), ANCHORS, 2, sizes=scale_sizes((128, 128)))
+    seen = {(tuple(images.shape[1:3]), tuple(y.shape[1:3])) for images, y in batches.repeat(6)}
+    assert {size for size, _ in seen} > {(128, 128)} and all(g == (s[0] // 32, s[1] // 32) for s, g in seen)
+    out = tmp_path / "run"
+    code = cli.main(["train", str(root), "--out", str(out), "--model", "yolov2-shapes", "--epochs", "2",
+                     "--batch-size", "2", "--kmeans", "3", "--multi-scale", "--loss", "darknet",
+                     "--prior-matching", "--burn-in", "4", "--ema", "0.9"])
+    assert code == 0
+    model = keras.saving.load_model(out / "final.keras", safe_mode=True)
+    assert model.input_shape == (None, 128, 128, 3)
+    assert json.loads((out / "model.json").read_text())["input_shape"] == [128, 128, 3]
+    capsys.readouterr()

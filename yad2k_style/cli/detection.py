@@ -94,6 +94,9 @@ def register(subcommands):
                        "(default: off)")
     train.add_argument("--burn-in", type=int, default=0, metavar="STEPS",
                        help="ramp the learning rate up as (step / STEPS)^4, as Darknet (default 0: none)")
+    train.add_argument("--multi-scale", action="store_true",
+                       help="redraw the input size every 10 batches from multiples of 32 around the "
+                       "model's (about ±30 %%), as Darknet's random=1 (default: off)")
     train.add_argument("--ema", type=float, metavar="MOMENTUM",
                        help="keep an exponential moving average of the weights and save it (e.g. 0.999) "
                        "(default: none)")
@@ -306,7 +309,7 @@ def _train(args):
         learning_rate=args.learning_rate, validation=args.validation, augment=not args.no_augment,
         devices=tuple(args.devices.split(",")) if args.devices else None, loss=args.loss,
         rescore=args.rescore, prior_matching=args.prior_matching, ema=args.ema, burn_in=args.burn_in,
-        verbose=fit_verbosity())
+        multi_scale=args.multi_scale, verbose=fit_verbosity())
     train_on_dataset(config)
     print(f"trained model: {args.out} (use --model {args.out}; final.keras, anchors.txt, classes.txt inside)")
     return 0

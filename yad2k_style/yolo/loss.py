@@ -38,14 +38,14 @@ def yolo_loss_parts(y_true, y_pred, anchors, num_classes, object_scale=5.0, no_o
     """The parts of the loss, each of shape (batch,), summing to the loss (see the module docstring)."""
     anchors = tf.constant(anchors, tf.float32)
     num_anchors = anchors.shape[0]
-    grid_h, grid_w = y_pred.shape[1], y_pred.shape[2]
+    grid_h, grid_w = tf.shape(y_pred)[1], tf.shape(y_pred)[2]  # dynamic: multi-scale batches vary
     feats = tf.reshape(y_pred, [-1, grid_h, grid_w, num_anchors, 5 + num_classes])
     y_true = tf.cast(y_true, feats.dtype)
     mask, matching = y_true[..., 0:1], y_true[..., 1:6]
 
     cols, rows = tf.meshgrid(tf.range(grid_w, dtype=tf.float32), tf.range(grid_h, dtype=tf.float32))
     offsets = tf.stack([cols, rows], axis=-1)[:, :, None, :]  # (H, W, 1, 2): x = column, y = row
-    dims = tf.constant([grid_w, grid_h], tf.float32)
+    dims = tf.cast(tf.stack([grid_w, grid_h]), tf.float32)
     cell_xy = tf.sigmoid(feats[..., 0:2])
     pred_corners = _corners((cell_xy + offsets) / dims, tf.exp(feats[..., 2:4]) * anchors / dims)
     true_wh = tf.exp(matching[..., 2:4]) * anchors / dims  # relative to the image

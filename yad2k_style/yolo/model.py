@@ -99,7 +99,10 @@ def yolo_body(inputs, num_anchors, num_classes, reorg="space_to_depth"):
 
 
 def _check_grid(shape):
+    """Height and width multiples of 32, or both None (any size, for multi-scale training)."""
     height, width = shape[1], shape[2]
+    if height is None and width is None:
+        return
     if height is None or width is None or height % 32 or width % 32:
         raise YadError(f"YOLOv2 input height and width must be multiples of 32, got {height}×{width}")
 

@@ -8,6 +8,11 @@ applied, transparency over white), so training sees what the detector will. Each
 window up to ``jitter`` larger or smaller than the image, shifted; outside pixels grey), and colour
 jitter (brightness, contrast, saturation, hue). Boxes follow the image; a box less than 30 % visible
 after the crop is dropped.
+
+Multi-scale training (Darknet's ``random=1``): with ``sizes``, every ``every`` batches one input size
+is drawn from them (:func:`scale_sizes`: multiples of 32 around the model's), the batch is resized to
+it and its targets are built for that size's grid (:func:`multi_scale`); the model must then take any
+input size.
 """
 
 import numpy as np
@@ -34,9 +39,45 @@ def relative_corners(dataset, max_boxes):
     return boxes, classes, counts
 
 
+def scale_sizes(input_size, spread=0.3):
+    """Darknet's multi-scale sizes around ``input_size = (height, width)``: both sides moved together
+    by multiples of 32, up to about ``spread`` of the smaller side either way (at least one step):
+    128 → 96, 128, 160; 416 → 288 … 544."""
+    height, width = input_size
+    steps = max(1, round(spread * min(height, width) / DOWNSAMPLE))
+    return [(height + DOWNSAMPLE * k, width + DOWNSAMPLE * k) for k in range(-steps, steps + 1)
+            if min(height, width) + DOWNSAMPLE * k >= DOWNSAMPLE]
+
+
+def multi_scale(batches, anchors, sizes, every=10, seed=0):
+    """Batches ``(images (B, H, W, 3), boxes (B, M, 4) relative corners, classes (B, M), counts (B,))``
+    → ``(images, y_true)`` at a size drawn from ``sizes`` for every ``every`` consecutive batches
+    (seeded; a new draw each time the data is iterated, i.e. each epoch)."""
+    anchors = np.asarray(anchors, np.float32)
+    choices = tf.constant(sizes, tf.int32)
+
+    def targets(boxes, classes, counts, size):
+        grid = tuple(int(v) // DOWNSAMPLE for v in size)
+        return np.stack([y_true_for_boxes(b[:n], c[:n], anchors, grid)[0]
+                         for b, c, n in zip(boxes, classes, counts, strict=True)]).astype(np.float32)
+
+    def rescale(batch, pick):
+        images, boxes, classes, counts = batch
+        size = choices[pick]
+        y_true = tf.numpy_function(targets, [boxes, classes, counts, size], tf.float32)
+        y_true.set_shape((None, None, None, len(anchors), 6))
+        return tf.image.resize(images, size), y_true
+
+    picks = (tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+             .map(lambda r: tf.cast(r % len(sizes), tf.int32))
+             .flat_map(lambda k: tf.data.Dataset.from_tensors(k).repeat(every)))
+    return tf.data.Dataset.zip((batches, picks)).map(rescale, num_parallel_calls=tf.data.AUTOTUNE)
+
+
 def training_pipeline(dataset, input_shape, anchors, batch_size, augment=True, shuffle=True,
-                      seed=0, jitter=0.2, max_boxes=100):
-    """A batched, prefetched ``tf.data.Dataset`` of ``(images, y_true)`` for ``model.fit``."""
+                      seed=0, jitter=0.2, max_boxes=100, sizes=None):
+    """A batched, prefetched ``tf.data.Dataset`` of ``(images, y_true)`` for ``model.fit``; with
+    ``sizes``, multi-scale (see the module docstring)."""
     height, width = input_shape[:2]
     grid = (height // DOWNSAMPLE, width // DOWNSAMPLE)
     anchors = np.asarray(anchors, np.float32)
@@ -57,14 +98,20 @@ def training_pipeline(dataset, input_shape, anchors, batch_size, augment=True, s
             image, box, label = augment_example(image, box, label, (height, width), pair, jitter)
         else:
             image = tf.image.resize(image, (height, width))
+        image.set_shape((height, width, 3))
+        if sizes:  # targets are built per batch, at the batch's size
+            missing = max_boxes - tf.shape(box)[0]
+            return (image, tf.pad(box, [[0, missing], [0, 0]]), tf.pad(label, [[0, missing]]),
+                    max_boxes - missing)
         y_true = tf.numpy_function(
             lambda b, c: y_true_for_boxes(b, c, anchors, grid)[0], [box, label], tf.float32)
         y_true.set_shape((*grid, len(anchors), 6))
-        image.set_shape((height, width, 3))
         return image, y_true
 
-    return (data.map(load, num_parallel_calls=tf.data.AUTOTUNE)
-            .batch(batch_size).prefetch(tf.data.AUTOTUNE))
+    data = data.map(load, num_parallel_calls=tf.data.AUTOTUNE).batch(batch_size)
+    if sizes:
+        data = multi_scale(data, anchors, sizes, seed=seed)
+    return data.prefetch(tf.data.AUTOTUNE)
 
 
 def augment_example(image, boxes, classes, size, seed, jitter=0.2):

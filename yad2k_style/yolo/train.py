@@ -161,7 +161,9 @@ class TrainingConfig:
     k-means with ``kmeans`` clusters on the training boxes; ``weights``: a ``.weights.h5`` or a model
     directory to start from (layers of another shape keep their initialisation, reported);
     ``devices``: names for ``MirroredStrategy``. ``loss``, ``rescore``, ``prior_matching`` and
-    ``ema``: the :class:`Recipe`; ``burn_in``: steps of Darknet's learning-rate burn-in (0: none)."""
+    ``ema``: the :class:`Recipe`; ``burn_in``: steps of Darknet's learning-rate burn-in (0: none);
+    ``multi_scale``: Darknet's ``random=1``, the input size redrawn every 10 batches
+    (:func:`~yad2k_style.yolo.pipeline.scale_sizes`)."""
 
     dataset: str
     out: str
@@ -182,6 +184,7 @@ class TrainingConfig:
     prior_matching: bool = False
     ema: float | None = None
     burn_in: int = 0
+    multi_scale: bool = False
     verbose: int = 1
 
 
@@ -191,7 +194,7 @@ def train_on_dataset(config):
     ``classes.txt`` and :func:`train`'s files). Returns the trained model."""
     from yad2k_style.yolo.anchors import dataset_anchors
     from yad2k_style.yolo.labels import read_dataset
-    from yad2k_style.yolo.pipeline import training_pipeline
+    from yad2k_style.yolo.pipeline import scale_sizes, training_pipeline
 
     entry = registry.get(config.model)
     if entry.task != "detection":
@@ -213,13 +216,16 @@ def train_on_dataset(config):
     write_classes(out / "classes.txt", dataset.class_names)
 
     def build():
-        model = registry.create_model(config.model, **arguments)
+        any_size = {"input_shape": (None, None, 3)} if config.multi_scale else {}
+        model = registry.create_model(config.model, **{**arguments, **any_size})
         if config.weights:
             start = Path(config.weights)
             training.load_matching_weights(model, start / artifacts.WEIGHTS_FILE if start.is_dir() else start)
         return model
 
-    train_data = training_pipeline(dataset, input_shape, anchors, config.batch_size, augment=config.augment)
+    sizes = scale_sizes(input_shape[:2]) if config.multi_scale else None
+    train_data = training_pipeline(dataset, input_shape, anchors, config.batch_size, augment=config.augment,
+                                   sizes=sizes)
     validation = None
     if config.validation:
         validation = training_pipeline(read_dataset(config.validation), input_shape, anchors,
@@ -232,17 +238,20 @@ def train_on_dataset(config):
                   recipe=recipe, verbose=config.verbose)
     provenance = {"trained_on": str(config.dataset), "epochs": config.epochs,
                   "started_from": None if config.weights is None else str(config.weights)}
+    fixed = registry.create_model(config.model, **arguments)
+    fixed.set_weights(model.get_weights())
     artifacts.write_info(out, artifacts.model_info(
-        model, "detection", artifacts.registry_architecture(config.model, **arguments),
+        fixed, "detection", artifacts.registry_architecture(config.model, **arguments),
         class_names=dataset.class_names, anchors=anchors, preprocessing=entry.preprocessing,
         provenance=provenance))
-    _save_keras(registry.create_model(config.model, **arguments), model, out / FINAL_KERAS)
-    return model
+    _save_keras(fixed, model, out / FINAL_KERAS)
+    return fixed
 
 
 def _save_keras(fresh, trained, path):
-    """Save ``trained``'s weights in the uncompiled ``fresh`` copy of its architecture as a ``.keras``
-    file: no loss or optimizer inside, so it loads anywhere with ``safe_mode=True``."""
+    """Save ``trained``'s weights in the uncompiled ``fresh`` copy of its architecture (at the model's
+    input size) as a ``.keras`` file: no loss or optimizer inside, so it loads anywhere with
+    ``safe_mode=True``."""
     fresh.set_weights(trained.get_weights())
     with atomic_path(path) as temporary:
         fresh.save(temporary)
