@@ -106,8 +106,9 @@ def test_detect_files_in_order_with_unreadable_file(tmp_path, tiny_yolo, tiny_an
     for (_, result, image), want, original in zip(good, expected, readable, strict=True):
         assert image.size == original.size
         assert len(result.scores) > 0
-        np.testing.assert_allclose(result.scores, want.scores, rtol=1e-6)
-        np.testing.assert_allclose(result.boxes, want.boxes, rtol=1e-6)
+        # other batch sizes (3 here, 8 there): the convolutions' round-off differs at ~1e-6
+        np.testing.assert_allclose(result.scores, want.scores, rtol=1e-5)
+        np.testing.assert_allclose(result.boxes, want.boxes, rtol=1e-5)
 
 
 def test_rejects_mismatched_anchors_or_classes(tiny_yolo, tiny_anchors):

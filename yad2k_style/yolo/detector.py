@@ -2,9 +2,12 @@
 
 The hot path is one ``tf.function`` (:meth:`Detector.detect_batch`) from a uint8 image batch at the
 network's input size and the original image sizes to padded detections in the original images'
-pixels. Preparing images (reading, resizing) happens outside it, in a ``tf.data`` pipeline for files.
+pixels. The network in it is the model's inference form (:class:`~yad2k_style.inference.InferenceNetwork`:
+batch norm folded, Winograd 3×3 convolutions) unless ``fast=False``. Preparing images (reading,
+resizing) happens outside it, in a ``tf.data`` pipeline for files.
 """
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -13,6 +16,7 @@ import tensorflow as tf
 from yad2k_style.boxes import convert_boxes
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import letterbox_geometry, letterbox_image, read_image, resize_image, to_rgb
+from yad2k_style.inference import InferenceNetwork
 from yad2k_style.yolo import postprocess
 from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
 from yad2k_style.yolo.sources import load_detection_model
@@ -45,10 +49,11 @@ class Detector:
     or ``"soft"`` (see :mod:`~yad2k_style.yolo.postprocess`). A box is kept when its score ≥
     ``score_threshold``; at most ``max_boxes`` per image. Settings are fixed at construction (the
     compiled path depends on them): make another ``Detector`` around the same model to change them.
+    ``fast=False`` runs the Keras model itself instead of its inference form (same outputs to ~1e-5).
     """
 
     def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True, nms="plain",
-                 score_threshold=.6, iou_threshold=.5, max_boxes=10):
+                 score_threshold=.6, iou_threshold=.5, max_boxes=10, fast=True):
         self.model = model
         self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
         self.class_names = list(class_names)
@@ -64,11 +69,13 @@ class Detector:
         self._score_threshold = float(score_threshold)
         self._iou_threshold = float(iou_threshold)
         self._max_boxes = int(max_boxes)
+        self.network = InferenceNetwork(model) if fast else functools.partial(model, training=False)
         height, width = self.input_size
+        sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
         self.detect_batch = tf.function(self._detect_batch, input_signature=[
-            tf.TensorSpec([None, height, width, 3], tf.uint8, name="images"),
-            tf.TensorSpec([None, 2], tf.int32, name="image_sizes"),
-        ])
+            tf.TensorSpec([None, height, width, 3], tf.uint8, name="images"), sizes])
+        self.postprocess = tf.function(self._postprocess, input_signature=[
+            tf.TensorSpec(model.output_shape, tf.float32, name="features"), sizes])
 
     @classmethod
     def load(cls, source=None, **settings):
@@ -111,10 +118,14 @@ class Detector:
         """uint8 (B, H, W, 3) and original sizes (B, 2) ``(height, width)`` → padded detections:
         boxes (B, M, 4) pixels ``(x_min, y_min, x_max, y_max)``, scores (B, M), classes (B, M) int32,
         valid (B,); M = ``max_boxes``, zeros after each image's ``valid`` entries."""
-        feats = tf.cast(self.model(self.model_inputs(images, image_sizes), training=False), tf.float32)
+        features = tf.cast(self.network(self.model_inputs(images, image_sizes)), tf.float32)
+        return self._postprocess(features, image_sizes)
+
+    def _postprocess(self, feats, image_sizes):
+        """Raw features (B, S, S, A·(5 + C)) and original sizes (B, 2) → :meth:`detect_batch`'s outputs."""
         num_classes = len(self.class_names)
         box_xy, box_wh, box_confidence, box_class_probs = yolo_head(feats, self.anchors, num_classes)
-        batch = tf.shape(images)[0]
+        batch = tf.shape(feats)[0]
         boxes = tf.reshape(yolo_boxes_to_corners(box_xy, box_wh), [batch, -1, 4])
         box_scores = tf.reshape(box_confidence * box_class_probs, [batch, -1, num_classes])
         boxes, scores, classes, valid = self._nms(

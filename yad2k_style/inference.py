@@ -1,0 +1,162 @@
+"""The inference form of a Keras convolutional network: the same outputs, computed faster.
+
+:class:`InferenceNetwork` walks a functional Keras model once and replaces each convolution, the batch
+normalisation after it and the activation after that by one step: the batch norm folded into the
+kernel and bias, the leaky ReLU applied in the same compiled function, and 3×3 stride-1 convolutions
+computed with Winograd's F(m×m, 3×3) (:mod:`yad2k_style.winograd`) where :func:`winograd_tile` says
+it pays. Every other layer (pooling, reorg, concatenation …) runs as the Keras layer itself. Outputs
+match the model's to float32 round-off (about 1e-5 of their scale); the Keras model is left untouched.
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from yad2k_style import winograd
+
+#: Where Winograd F(2×2, 3×3) beats the direct convolution (``bench/yolo_inference.py --layers``): at
+#: least this many input channels, on at least this many rows and columns. Below, the transforms (memory
+#: traffic over the activations) cost more than the products save: YOLOv2-608's 304×304×32 and
+#: 152×152×64 layers stay direct. F(4×4) and F(6×6) save more products but lost on every YOLOv2-608 layer
+#: at batch 1 (fewer, larger tiles: short matrix products and 2.25× the transformed kernel to read).
+WINOGRAD_MIN_CHANNELS = 128
+WINOGRAD_MIN_SIZE = 12
+WINOGRAD_TILE = 2
+
+
+def winograd_tile(height, width, in_channels):
+    """The Winograd output tile m for a stride-1 "same" 3×3 convolution on (height, width) inputs with
+    ``in_channels`` channels, or None for the direct convolution (see :data:`WINOGRAD_MIN_CHANNELS`)."""
+    if in_channels >= WINOGRAD_MIN_CHANNELS and min(height, width) >= WINOGRAD_MIN_SIZE:
+        return WINOGRAD_TILE
+    return None
+
+
+class ConvStep(tf.Module):
+    """One convolution with its bias and optional leaky ReLU: Winograd F(``tile``×``tile``, 3×3) for a
+    stride-1 "same" 3×3 kernel on inputs of ``input_size`` (height, width), else direct.
+
+    ``kernel`` (kh, kw, C_in, C_out) and ``bias`` (C_out,) as Keras stores them (batch norm already
+    folded in); ``strides``, ``padding`` ("SAME"/"VALID") and ``dilations`` as ``tf.nn.conv2d``'s.
+    """
+
+    def __init__(self, kernel, bias, negative_slope=None, tile=None, input_size=None, strides=(1, 1),
+                 padding="SAME", dilations=(1, 1), name="conv"):
+        super().__init__(name=name)
+        self.strides, self.padding, self.dilations = strides, padding, dilations
+        self.negative_slope = negative_slope
+        self.tile = tile
+        kernel = winograd.transform_kernel(kernel, tile) if tile else np.asarray(kernel, np.float32)
+        self.kernel = tf.Variable(kernel, trainable=False, name=f"{name}_kernel")
+        self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name=f"{name}_bias")
+        if tile:
+            self.height, self.width = input_size
+            self._products = tf.function(self._products_of, jit_compile=True)
+            self._finish = tf.function(self._finish_from, jit_compile=True)
+
+    def __call__(self, x):
+        if not self.tile:
+            y = tf.nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilations)
+            return self._activate(tf.nn.bias_add(y, self.bias))
+        return self._finish(tf.linalg.matmul(self._products(x), self.kernel), tf.shape(x)[0])
+
+    def _products_of(self, x):
+        return winograd.input_transform(x, self.tile)
+
+    def _finish_from(self, products, batch):
+        y = winograd.output_transform(products, self.tile, batch, self.height, self.width)
+        return self._activate(y + self.bias)
+
+    def _activate(self, y):
+        return y if self.negative_slope is None else tf.nn.leaky_relu(y, alpha=self.negative_slope)
+
+
+class InferenceNetwork(tf.Module):
+    """``model``'s forward pass for inference: float32 (B, H, W, 3) → the model's output.
+
+    ``winograd=False`` keeps every convolution direct (batch norm still folded). The input size must be
+    fixed for Winograd layers (they are planned per layer size); ``__call__`` is a ``tf.function``.
+    """
+
+    def __init__(self, model, winograd=True):
+        super().__init__(name=f"{model.name}_inference")
+        if len(model.inputs) != 1 or len(model.outputs) != 1:
+            raise ValueError(f"model {model.name!r}: one input and one output expected")
+        self._input = id(model.inputs[0])
+        self._output = id(model.outputs[0])
+        consumers = {}
+        for layer in model.layers:
+            for tensor in _inputs_of(layer):
+                consumers.setdefault(id(tensor), []).append(layer)
+        self._steps = []  # (callable, input ids, output id)
+        absorbed = set()
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.InputLayer) or id(layer) in absorbed:
+                continue
+            if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
+                step, fused = _fold(layer, consumers, winograd)
+                absorbed.update(id(f) for f in fused)
+                output = (fused[-1] if fused else layer).output
+                self._steps.append((step, [id(layer.input)], id(output)))
+            else:
+                self._steps.append((layer, [id(t) for t in _inputs_of(layer)], id(layer.output)))
+        self._compiled = tf.function(self._forward)
+
+    def __call__(self, x):
+        """float32 images (B, H, W, C) → the model's output, as ``model(x, training=False)``."""
+        return self._compiled(x)
+
+    def _forward(self, x):
+        values = {self._input: x}
+        for step, inputs, output in self._steps:
+            arguments = [values[i] for i in inputs]
+            values[output] = step(arguments[0] if len(arguments) == 1 else arguments)
+        return values[self._output]
+
+
+def _inputs_of(layer):
+    if isinstance(layer, keras.layers.InputLayer):
+        return []
+    inputs = layer.input
+    return list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+
+
+def _only_consumer(tensor, consumers, kind):
+    users = consumers.get(id(tensor), [])
+    return users[0] if len(users) == 1 and isinstance(users[0], kind) else None
+
+
+def _fold(conv, consumers, use_winograd):
+    """The step for ``conv`` and the layers it absorbs: a BatchNormalization over channels that is
+    its output's only consumer, then a LeakyReLU that is the only consumer of that."""
+    kernel = keras.ops.convert_to_numpy(conv.kernel).astype(np.float64)
+    bias = (keras.ops.convert_to_numpy(conv.bias).astype(np.float64) if conv.use_bias
+            else np.zeros(kernel.shape[-1]))
+    fused = []
+    activation = keras.activations.serialize(conv.activation)
+    activation = activation if isinstance(activation, str) else activation.get("config", {}).get("name")
+    if activation != "linear":
+        raise ValueError(f"layer {conv.name!r}: activation {activation!r} inside Conv2D is not supported")
+    norm = _only_consumer(conv.output, consumers, keras.layers.BatchNormalization)
+    if norm is not None and norm.axis in (-1, 3, [3], [-1]):
+        gamma = keras.ops.convert_to_numpy(norm.gamma) if norm.scale else 1.0
+        beta = keras.ops.convert_to_numpy(norm.beta) if norm.center else 0.0
+        scale = gamma / np.sqrt(keras.ops.convert_to_numpy(norm.moving_variance).astype(np.float64)
+                                + norm.epsilon)
+        kernel = kernel * scale
+        bias = (bias - keras.ops.convert_to_numpy(norm.moving_mean)) * scale + beta
+        fused.append(norm)
+    leaky = _only_consumer((fused[-1] if fused else conv).output, consumers, keras.layers.LeakyReLU)
+    negative_slope = None
+    if leaky is not None:
+        negative_slope = float(leaky.negative_slope)
+        fused.append(leaky)
+    input_shape = conv.input.shape
+    tile = None
+    if (use_winograd and conv.kernel_size == (3, 3) and conv.strides == (1, 1)
+            and conv.dilation_rate == (1, 1) and conv.padding == "same" and conv.groups == 1
+            and None not in input_shape[1:3]):
+        tile = winograd_tile(input_shape[1], input_shape[2], kernel.shape[2])
+    step = ConvStep(kernel, bias, negative_slope, tile, input_shape[1:3], conv.strides, conv.padding.upper(),
+                    conv.dilation_rate, conv.name)
+    return step, fused
