@@ -57,6 +57,16 @@ def fails(argv, files, capsys, message):
 @pytest.mark.parametrize("argv, message", [
     (["export", SHAPES_CFG, "F/out.cfg", "F/out.weights"],
      f"{SHAPES_CFG}: is a file; export needs a model directory (written by convert or train)"),
+    (["export", "yolov2-shapes", "F/out.cfg"],
+     "export --format darknet writes CFG and WEIGHTS: give 2 output paths, got 1"),
+    (["export", "yolov2-shapes", "--format", "tflite", "F/a", "F/b"],
+     "export --format tflite writes FILE: give 1 output path, got 2"),
+    (["export", "yolov2-shapes", "--format", "savedmodel", "F/folder"],
+     "F/folder: already exists; give a new output directory"),
+    (["export", "yolov2-shapes", "--format", "tflite", "F/no/x.tflite"],
+     "tflite F/no/x.tflite: directory F/no does not exist"),
+    (["export", "yolov2-shapes", "--format", "savedmodel", "F/new", "--max-boxes", "0"],
+     "--max-boxes must be at least 1, got 0"),
     (["train", "F/empty", "--out", "F/run"], "F/empty: no labelled images in this dataset"),
     (["anchors", "F/empty"], "F/empty: no labelled images in this dataset"),
     (["anchors", "F/ds", "-k", "500"], "clustering 500 anchors needs at least 500 boxes with positive size; "

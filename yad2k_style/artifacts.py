@@ -16,9 +16,6 @@ is accepted too, loaded with ``safe_mode=True`` (no bytecode) and without its tr
 """
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +28,7 @@ from yad2k_style import (
 )
 from yad2k_style.darknet import Header, build_keras, parse_cfg
 from yad2k_style.errors import FormatError, YadError, first_line
-from yad2k_style.files import read_text, set_default_mode, write_text_atomically
+from yad2k_style.files import atomic_directory, read_text, write_text_atomically
 from yad2k_style.training import save_weights
 
 FORMAT = "yad2k-style model 1"
@@ -118,15 +115,8 @@ def create_artifact(out_dir, model, info, cfg_path=None):
     """Write a new model directory ``out_dir`` (which must not exist): built beside it, then renamed
     into place, so a failure leaves nothing."""
     check_new_directory(out_dir)
-    out = Path(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        set_default_mode(staging)
+    with atomic_directory(out_dir) as staging:
         save_artifact(staging, model, info, cfg_path)
-        os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
 def update_info(directory, **changes):

@@ -7,6 +7,7 @@ naming it.
 
 import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -55,6 +56,21 @@ def atomic_path(path):
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+@contextlib.contextmanager
+def atomic_directory(path):
+    """Yield a new empty directory beside ``path`` to fill; on success rename it to ``path`` (which must
+    not exist), on failure remove it, so a reader never sees a half-written directory."""
+    path = Path(path)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        set_default_mode(staging)
+        yield staging
+        os.rename(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager

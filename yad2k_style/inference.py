@@ -129,8 +129,8 @@ def _only_consumer(tensor, consumers, kind):
 def _fold(conv, consumers, use_winograd):
     """The step for ``conv`` and the layers it absorbs: a BatchNormalization over channels that is
     its output's only consumer, then a LeakyReLU that is the only consumer of that."""
-    kernel = keras.ops.convert_to_numpy(conv.kernel).astype(np.float64)
-    bias = (keras.ops.convert_to_numpy(conv.bias).astype(np.float64) if conv.use_bias
+    kernel = conv.kernel.numpy().astype(np.float64)
+    bias = (conv.bias.numpy().astype(np.float64) if conv.use_bias
             else np.zeros(kernel.shape[-1]))
     fused = []
     activation = keras.activations.serialize(conv.activation)
@@ -139,12 +139,12 @@ def _fold(conv, consumers, use_winograd):
         raise ValueError(f"layer {conv.name!r}: activation {activation!r} inside Conv2D is not supported")
     norm = _only_consumer(conv.output, consumers, keras.layers.BatchNormalization)
     if norm is not None and norm.axis in (-1, 3, [3], [-1]):
-        gamma = keras.ops.convert_to_numpy(norm.gamma) if norm.scale else 1.0
-        beta = keras.ops.convert_to_numpy(norm.beta) if norm.center else 0.0
-        scale = gamma / np.sqrt(keras.ops.convert_to_numpy(norm.moving_variance).astype(np.float64)
+        gamma = norm.gamma.numpy() if norm.scale else 1.0
+        beta = norm.beta.numpy() if norm.center else 0.0
+        scale = gamma / np.sqrt(norm.moving_variance.numpy().astype(np.float64)
                                 + norm.epsilon)
         kernel = kernel * scale
-        bias = (bias - keras.ops.convert_to_numpy(norm.moving_mean)) * scale + beta
+        bias = (bias - norm.moving_mean.numpy()) * scale + beta
         fused.append(norm)
     leaky = _only_consumer((fused[-1] if fused else conv).output, consumers, keras.layers.LeakyReLU)
     negative_slope = None

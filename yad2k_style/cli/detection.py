@@ -16,6 +16,8 @@ from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 PROGRESS_AFTER = 3  # `detect` shows a progress bar (on a terminal) for more images than this
 SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
 DATASET_HELP = "COCO .json, or a VOC / YOLO-txt dataset folder"
+#: export's formats and the outputs each writes.
+EXPORT_OUTPUTS = {"darknet": ("CFG", "WEIGHTS"), "savedmodel": ("DIR",), "tflite": ("FILE",)}
 
 
 def register(subcommands):
@@ -129,15 +131,32 @@ def register(subcommands):
                          "(default: an error)")
     convert.set_defaults(run=_convert)
 
-    export = subcommands.add_parser("export", help="write a model directory as Darknet cfg + weights")
-    export.add_argument("model", help="model directory (written by convert or train)")
-    export.add_argument("cfg", help="Darknet .cfg file to write")
-    export.add_argument("weights", help="Darknet .weights file to write")
+    export = subcommands.add_parser(
+        "export", help="write a model as Darknet cfg + weights, a serving SavedModel or a TFLite file",
+        description="darknet: MODEL CFG WEIGHTS (the cfg with its [region]); savedmodel: MODEL DIR, a "
+                    "TensorFlow Serving directory whose signature serving_default maps uint8 images at "
+                    "the input size and their original sizes to boxes, scores, classes, valid (the "
+                    "detection options below are baked in); tflite: MODEL FILE.tflite, the network alone "
+                    "(float32 images in [0, 1] → raw YOLO features).")
+    export.add_argument("model", help="model directory (written by convert or train); for savedmodel and "
+                        "tflite also a .keras file or a registered name with packaged weights")
+    export.add_argument("outputs", nargs="+", metavar="OUT",
+                        help="darknet: CFG WEIGHTS to write; savedmodel: a new directory; tflite: a file")
+    export.add_argument("--format", choices=EXPORT_OUTPUTS, default="darknet",
+                        help="what to write (default darknet)")
+    _add_settings_options(export, score_threshold=None, max_boxes=10)
     export.set_defaults(run=_export)
 
 
 def _add_detector_options(parser, score_threshold, max_boxes):
     """The options that choose and tune a detector, shared by ``detect`` and ``evaluate``."""
+    _add_source_options(parser)
+    _add_settings_options(parser, score_threshold, max_boxes)
+    parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+
+
+def _add_source_options(parser):
+    """The options that name a detection model."""
     parser.add_argument("--model", metavar="PATH", help="a model directory (from convert or train), a "
                         ".keras file, or a registered name with packaged weights (default: "
                         f"{registry.DEFAULT_DETECTOR}, the embedded shapes detector)")
@@ -148,6 +167,10 @@ def _add_detector_options(parser, score_threshold, max_boxes):
                         "model's; the packaged 80 COCO classes for a .keras file)")
     parser.add_argument("--anchors", metavar="FILE", help="anchors as w, h pairs in grid cells (default: "
                         "the model's; the course's five for a .keras file)")
+
+
+def _add_settings_options(parser, score_threshold, max_boxes):
+    """The options that tune a detector's decoding and suppression."""
     stored = ("the model's stored F1-best threshold (evaluate --store), else 0.6" if score_threshold is None
               else score_threshold)
     parser.add_argument("--score-threshold", type=float, default=score_threshold,
@@ -164,21 +187,26 @@ def _add_detector_options(parser, score_threshold, max_boxes):
                         "soft-NMS (scores decay) (default plain)")
     parser.add_argument("--letterbox", action="store_true",
                         help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
-    parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
 
 
 def _detector(args):
     """Check the detector options and load the detector they name."""
-    if args.score_threshold is not None:
-        checks.between("--score-threshold", args.score_threshold, 0, 1)
-    checks.between("--iou-threshold", args.iou_threshold, 0, 1)
-    checks.at_least("--max-boxes", args.max_boxes, 1)
     checks.at_least("--batch-size", args.batch_size, 1)
-    from yad2k_style.yolo.detector import Detector
     from yad2k_style.yolo.sources import ModelSource
 
     source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
                          anchors=args.anchors)
+    return _load_detector(source, args)
+
+
+def _load_detector(source, args):
+    """Check the settings options; the detector ``source`` names, with them."""
+    if args.score_threshold is not None:
+        checks.between("--score-threshold", args.score_threshold, 0, 1)
+    checks.between("--iou-threshold", args.iou_threshold, 0, 1)
+    checks.at_least("--max-boxes", args.max_boxes, 1)
+    from yad2k_style.yolo.detector import Detector
+
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
                          nms=args.nms, score_threshold=args.score_threshold,
                          iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
@@ -348,10 +376,35 @@ def _convert(args):
 
 
 def _export(args):
-    checks.file_to_write("cfg", args.cfg)
-    checks.file_to_write("weights", args.weights)
-    from yad2k_style.yolo.convert import export
+    names = EXPORT_OUTPUTS[args.format]
+    if len(args.outputs) != len(names):
+        raise YadError(f"export --format {args.format} writes {' and '.join(names)}: give "
+                       f"{len(names)} output path{'s' if len(names) > 1 else ''}, got {len(args.outputs)}")
+    if args.format == "darknet":
+        cfg, weights = args.outputs
+        checks.file_to_write("cfg", cfg)
+        checks.file_to_write("weights", weights)
+        from yad2k_style.yolo.convert import export
 
-    export(args.model, args.cfg, args.weights)
-    print(f"Wrote {args.cfg} and {args.weights}")
+        export(args.model, cfg, weights)
+        print(f"Wrote {cfg} and {weights}")
+        return 0
+    (out,) = args.outputs
+    if args.format == "savedmodel":
+        from yad2k_style.artifacts import check_new_directory
+
+        check_new_directory(out)
+    else:
+        checks.file_to_write("tflite", out)
+    from yad2k_style.yolo import serving
+    from yad2k_style.yolo.sources import ModelSource
+
+    detector = _load_detector(ModelSource(model=args.model), args)
+    if args.format == "savedmodel":
+        serving.save_savedmodel(detector, out)
+        print(f"Wrote {out}: signature {serving.SIGNATURE!r} (images uint8 {detector.input_size + (3,)}, "
+              f"image_sizes) -> {', '.join(serving.OUTPUTS)}")
+    else:
+        serving.save_tflite(detector, out)
+        print(f"Wrote {out}: float32 images {detector.input_size + (3,)} in [0, 1] -> raw YOLO features")
     return 0

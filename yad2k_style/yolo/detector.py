@@ -69,6 +69,9 @@ class Detector:
         self._score_threshold = float(score_threshold)
         self._iou_threshold = float(iou_threshold)
         self._max_boxes = int(max_boxes)
+        self.settings = {"letterbox": self._letterbox, "per_class_nms": per_class_nms, "nms": nms,
+                         "score_threshold": self._score_threshold, "iou_threshold": self._iou_threshold,
+                         "max_boxes": self._max_boxes}
         self.network = InferenceNetwork(model) if fast else functools.partial(model, training=False)
         height, width = self.input_size
         sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
