@@ -133,8 +133,9 @@ def resolve_index(index, position):
     return absolute
 
 
-def build_layers(specs, inputs, namer=None, bn_epsilon=KERAS_BN_EPSILON):
-    """Apply ``specs`` in order to ``inputs``; returns each spec's output tensor (Darknet indexing)."""
+def build_layers(specs, inputs, namer=None, bn_epsilon=KERAS_BN_EPSILON, kernel_initializer="glorot_uniform"):
+    """Apply ``specs`` in order to ``inputs``; returns each spec's output tensor (Darknet indexing).
+    ``kernel_initializer="zeros"`` skips drawing random kernels that weights loaded next replace."""
     namer = namer or Namer()
     outputs = []
     x = inputs
@@ -146,14 +147,14 @@ def build_layers(specs, inputs, namer=None, bn_epsilon=KERAS_BN_EPSILON):
         elif isinstance(spec, Shortcut):
             x = keras.layers.Add(name=namer("add"))([outputs[resolve_index(spec.source, position)], x])
         else:
-            x = _apply(spec, x, namer, bn_epsilon)
+            x = _apply(spec, x, namer, bn_epsilon, kernel_initializer)
         outputs.append(x)
     return outputs
 
 
-def _apply(spec, x, namer, bn_epsilon):
+def _apply(spec, x, namer, bn_epsilon, kernel_initializer="glorot_uniform"):
     if isinstance(spec, Convolutional):
-        return _convolutional(spec, x, namer, bn_epsilon)
+        return _convolutional(spec, x, namer, bn_epsilon, kernel_initializer)
     if isinstance(spec, MaxPool):
         return _max_pool(spec, x, namer)
     if isinstance(spec, Reorg):
@@ -177,7 +178,7 @@ def _apply(spec, x, namer, bn_epsilon):
     raise TypeError(f"no Keras builder for spec {spec!r}")
 
 
-def _convolutional(spec, x, namer, bn_epsilon):
+def _convolutional(spec, x, namer, bn_epsilon, kernel_initializer):
     if spec.activation not in ACTIVATIONS:
         raise ValueError(f"unsupported activation {spec.activation!r}; expected one of {ACTIVATIONS}")
     padding = _padding_mode(x.shape, spec.size, spec.stride, (spec.padding, spec.padding))
@@ -186,7 +187,7 @@ def _convolutional(spec, x, namer, bn_epsilon):
         padding = "valid"
     x = keras.layers.Conv2D(
         spec.filters, spec.size, strides=spec.stride, padding=padding,
-        use_bias=not spec.batch_normalize, name=namer(CONV_PREFIX))(x)
+        use_bias=not spec.batch_normalize, kernel_initializer=kernel_initializer, name=namer(CONV_PREFIX))(x)
     if spec.batch_normalize:
         x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer(BATCH_NORM_PREFIX))(x)
     if spec.activation == "leaky":
@@ -225,14 +226,15 @@ def _padding_mode(shape, size, stride, pads):
     return "same"
 
 
-def build_model(specs, input_shape, name, bn_epsilon=KERAS_BN_EPSILON):
-    """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1``.
+def build_model(specs, input_shape, name, bn_epsilon=KERAS_BN_EPSILON, kernel_initializer="glorot_uniform"):
+    """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1`` (kernels drawn by
+    ``kernel_initializer``).
 
     The model keeps its spec list as ``model.specs`` (a tuple), so it can be exported to Darknet
     without reading the architecture back from Keras layers.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="input_1")
-    outputs = build_layers(specs, inputs, bn_epsilon=bn_epsilon)
+    outputs = build_layers(specs, inputs, bn_epsilon=bn_epsilon, kernel_initializer=kernel_initializer)
     model = keras.Model(inputs, outputs[-1], name=name)
     model.specs = tuple(specs)
     return model

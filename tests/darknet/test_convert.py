@@ -44,6 +44,23 @@ def test_read_darknet_in_memory(darknet_files):
     assert not hasattr(darknet, "anchors") and not hasattr(darknet, "class_names")  # detection's business
 
 
+def test_streamed_kernels_are_the_arrays_read(darknet_files):
+    """read_darknet streams each kernel into the model in chunks; the model is the in-memory one."""
+    cfg_path, weights_path = darknet_files("yolov2-tiny", 96)
+    cfg = parse_cfg(cfg_path)
+    streamed = read_darknet(cfg_path, weights_path).model
+    in_memory = darknet_to_keras(cfg, read_weights(weights_path, cfg))
+    for got, want in zip(all_weights(streamed), all_weights(in_memory), strict=True):
+        np.testing.assert_array_equal(got, want)
+    chunks = {}
+    weights = read_weights(weights_path, cfg, load_kernel=lambda position, pieces: chunks.setdefault(
+        position, [len(piece) for _, piece in pieces]))
+    assert chunks[7] == [227, 227, 58]  # 512 filters of 3×3×1024: 2^21 // 9216 filters per chunk
+    assert all(conv.kernel is None for conv in weights.convs)
+    # a loader that reads nothing leaves the file aligned (the next variances would fail otherwise)
+    assert read_weights(weights_path, cfg, load_kernel=lambda *_: None).floats_read == 11_237_145
+
+
 def test_space_to_depth_model_exports_as_reorg3d(darknet_files, tmp_path):
     cfg_path, weights_path = darknet_files("yolov2", 64)
     cfg = parse_cfg(cfg_path)

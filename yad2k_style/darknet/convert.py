@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import keras
 
 from yad2k_style.darknet.cfg import DarknetCfg, parse_cfg
-from yad2k_style.darknet.model import build_keras, set_darknet_weights
+from yad2k_style.darknet.model import build_keras, kernel_loader, set_darknet_weights
 from yad2k_style.darknet.weights import Header, read_weights
 
 
@@ -41,6 +41,7 @@ def read_darknet(cfg, weights_path, reorg=None, allow_extra=False, progress=Fals
     of the file, with a warning. ``progress``: a progress bar of the floats read.
     """
     cfg = cfg if isinstance(cfg, DarknetCfg) else parse_cfg(cfg)
-    weights = read_weights(weights_path, cfg, allow_extra, progress)
-    return DarknetModel(darknet_to_keras(cfg, weights, reorg), cfg, weights.header, weights.floats_read,
-                        weights.floats_in_file)
+    model = build_keras(cfg, reorg)  # the kernels stream from the file into it: no second copy in memory
+    weights = read_weights(weights_path, cfg, allow_extra, progress, load_kernel=kernel_loader(model))
+    set_darknet_weights(model, weights.convs)
+    return DarknetModel(model, cfg, weights.header, weights.floats_read, weights.floats_in_file)

@@ -20,6 +20,7 @@ from yad2k_style.progress import Progress
 
 FLOAT = np.dtype("<f4")
 VERSION_LIMIT = 1000  # Darknet's own bound for major and minor; real files have 0.1 or 0.2
+KERNEL_CHUNK = 2**21  # floats (8 MB) read at a time when kernels are streamed
 
 
 @dataclass(frozen=True)
@@ -117,13 +118,18 @@ def read_header(file, path, file_size):
     return Header(major, minor, revision, seen)
 
 
-def read_weights(path, cfg, allow_extra=False, progress=False):
+def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None):
     """Read ``path`` for the network ``cfg`` (:class:`~yad2k_style.darknet.cfg.DarknetCfg`).
 
     Errors: fewer floats than ``cfg`` needs or (unless ``allow_extra``, then a :class:`YadWarning`)
     more → :class:`WeightsCountError`; a batch norm's rolling variances negative or not finite (the floats
     are misaligned: the file belongs to another cfg) → :class:`WeightsMismatchError`. With
     ``progress`` a bar counts the floats read (on a terminal only).
+
+    ``load_kernel(position, chunks)`` streams the kernels instead of keeping them: it is called for each
+    convolution (``position`` in cfg order) with an iterator of ``(first filter, float32 array
+    (k, C_in, h, w))`` of at most :data:`KERNEL_CHUNK` floats each, and the returned
+    :class:`ConvWeights` have ``kernel=None``; memory then holds one chunk, not the file.
     """
     needed = float_count(cfg)
     try:
@@ -134,16 +140,26 @@ def read_weights(path, cfg, allow_extra=False, progress=False):
         header = read_header(file, path, file_size)
         available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
         convs, offset = [], 0
-        for index, spec, channels in conv_layouts(cfg):
+        for position, (index, spec, channels) in enumerate(conv_layouts(cfg)):
             count = conv_float_count(spec, channels)
-            floats = np.fromfile(file, FLOAT, min(count, available - offset))
-            _check_variances(floats, spec, path, cfg.where(index))
-            if floats.size < count:
+            vectors = np.fromfile(file, FLOAT, min(spec.filters * (4 if spec.batch_normalize else 1),
+                                                   available - offset))
+            _check_variances(vectors, spec, path, cfg.where(index))
+            if available - offset < count:
                 raise WeightsCountError(
                     path, f"truncated: {cfg.path} needs {needed:,} floats, the file has {available:,}; "
                           f"they run out in {cfg.where(index)}, which needs {count:,} floats "
                           f"from float {offset:,}")
-            convs.append(_split(floats, spec, channels))
+            shape = (spec.filters, channels, spec.size, spec.size)
+            if load_kernel is None:
+                kernel = np.fromfile(file, FLOAT, count - vectors.size).reshape(shape)
+            else:
+                chunks = _kernel_chunks(file, shape)
+                load_kernel(position, chunks)
+                for _ in chunks:  # whatever the loader left unread: the file stays aligned
+                    pass
+                kernel = None
+            convs.append(_conv_weights(vectors, kernel, spec))
             offset += count
             bar.update(offset)
     extra = available - needed
@@ -155,6 +171,16 @@ def read_weights(path, cfg, allow_extra=False, progress=False):
             raise WeightsCountError(path, f"{message}; --allow-extra accepts them")
         warnings.warn(f"{path}: ignoring {message}", YadWarning, stacklevel=2)
     return DarknetWeights(header, convs, needed, available)
+
+
+def _kernel_chunks(file, shape):
+    """``(first filter, float32 (k, C_in, h, w))`` read from ``file`` in pieces of at most
+    :data:`KERNEL_CHUNK` floats (at least one filter each)."""
+    per_filter = int(np.prod(shape[1:]))
+    step = max(1, KERNEL_CHUNK // per_filter)
+    for start in range(0, shape[0], step):
+        filters = min(step, shape[0] - start)
+        yield start, np.fromfile(file, FLOAT, filters * per_filter).reshape(filters, *shape[1:])
 
 
 def _check_variances(floats, spec, path, where):
@@ -170,13 +196,12 @@ def _check_variances(floats, spec, path, where):
                   f"variances, so the file was written for a different cfg")
 
 
-def _split(floats, spec, in_channels):
-    n = spec.filters
-    parts = np.split(floats, np.cumsum([n] * (4 if spec.batch_normalize else 1)))
-    kernel = parts[-1].reshape(n, in_channels, spec.size, spec.size)
+def _conv_weights(vectors, kernel, spec):
+    """The :class:`ConvWeights` of a layer's vectors (biases [, scales, mean, variance]) and kernel."""
     if not spec.batch_normalize:
-        return ConvWeights(parts[0], kernel)
-    return ConvWeights(parts[0], kernel, parts[1], parts[2], parts[3])
+        return ConvWeights(vectors, kernel)
+    biases, scales, mean, variance = np.split(vectors, 4)
+    return ConvWeights(biases, kernel, scales, mean, variance)
 
 
 def write_weights(path, header, convs):
