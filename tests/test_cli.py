@@ -84,3 +84,15 @@ def test_bad_reference_file_is_one_line_exit_2(tmp_path, capsys):
     assert cli.main(["summary", "yolov2", "--reference", str(bad)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"yad2k-style: error: {bad}:1: expected 5 tab-separated fields, found 2"]
+
+
+def test_closed_output_pipe_is_no_traceback():
+    """`yad2k-style models | head -0`: the reader is gone before the first line; exit 141, stderr empty."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "yad2k_style", "models"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 141 and err == b""

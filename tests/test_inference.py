@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from yad2k_style import registry
-from yad2k_style.inference import ConvStep, InferenceNetwork, winograd_tile
+from yad2k_style.inference import ConvStep, InferenceNetwork, bf16_unsupported, winograd_tile
 from yad2k_style.yolo import Detector
 
 #: The acceptance bound of the inference path: max |Δ| ≤ 1e-3 · max |plain model output|.
@@ -41,7 +41,8 @@ def test_every_registered_detector_keeps_its_outputs(name):
     convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     steps = [step for step, _, _ in network._steps if isinstance(step, ConvStep)]
-    assert len(steps) == len(convs) and not any(step in norms for step, _, _ in network._steps)
+    assert len(steps) == len(convs)
+    assert not any(getattr(step, "__self__", None) in norms for step, _, _ in network._steps)  # all folded
     expected = [winograd_tile(c.input.shape[1], c.input.shape[2], c.input.shape[3])
                 if c.kernel_size == (3, 3) else None for c in convs]
     assert [step.tile for step in steps] == expected
@@ -92,3 +93,37 @@ def test_detector_uses_the_inference_form_by_default(tiny_yolo, tiny_anchors, ti
     assert got[3].numpy().sum() >= 2
     np.testing.assert_allclose(got[1], want[1], rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(got[0], want[0], rtol=1e-4, atol=1e-3)
+
+
+BF16_SCALE_ERROR = 0.05  # bfloat16 keeps 8 significant bits: about 1 % of the output's scale here
+
+
+@pytest.mark.skipif(bf16_unsupported() is not None, reason="no native bfloat16 here")
+def test_bf16_inference_is_close_and_float32_out():
+    keras.utils.set_random_seed(0)
+    model = registry.create_model("yolov2-tiny")
+    randomise_batch_norms(model)
+    network = InferenceNetwork(model, precision="bf16")
+    x = np.random.default_rng(0).uniform(0, 1, (1, 416, 416, 3)).astype(np.float32)
+    got = network(x)
+    assert got.dtype == "float32"
+    error = relative_difference(model, network)
+    assert 1e-4 < error <= BF16_SCALE_ERROR  # really bfloat16, and close
+    assert all(step.tile is None and step.kernel.dtype == "bfloat16"
+               for step, _, _ in network._steps if isinstance(step, ConvStep))
+
+
+def test_unknown_precision_is_refused(tiny_yolo):
+    with pytest.raises(ValueError, match="unknown precision 'int4'"):
+        InferenceNetwork(tiny_yolo, precision="int4")
+
+
+def test_bf16_without_hardware_is_one_line(monkeypatch, capsys):
+    from yad2k_style import cli
+    from yad2k_style.yolo import detector as detector_module
+
+    reason = "this CPU has neither AVX512-BF16 nor AMX"
+    monkeypatch.setattr(detector_module, "bf16_unsupported", lambda: reason)
+    assert cli.main(["detect", "--precision", "bf16"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"yad2k-style: error: yolov2-shapes: precision bf16: {reason}"]

@@ -6,7 +6,13 @@ kernel and bias, the leaky ReLU applied in the same compiled function, and 3×3 
 computed with Winograd's F(m×m, 3×3) (:mod:`yad2k_style.winograd`) where :func:`winograd_tile` says
 it pays. Every other layer (pooling, reorg, concatenation …) runs as the Keras layer itself. Outputs
 match the model's to float32 round-off (about 1e-5 of their scale); the Keras model is left untouched.
+
+``precision="bf16"`` computes in bfloat16 (direct convolutions, oneDNN's bf16 kernels on CPUs with
+AVX512-BF16 or AMX, or a GPU): faster, with errors of about 1 % of the outputs' scale; the output is
+float32 again. It is an option, never the default (:func:`bf16_unsupported` says why a machine lacks it).
 """
+
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,6 +28,25 @@ from yad2k_style import winograd
 WINOGRAD_MIN_CHANNELS = 128
 WINOGRAD_MIN_SIZE = 12
 WINOGRAD_TILE = 2
+
+
+PRECISIONS = {"fp32": tf.float32, "bf16": tf.bfloat16}
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def bf16_unsupported():
+    """Why this machine has no fast bfloat16 (a phrase), or None when it has: a GPU, or a CPU with
+    AVX512-BF16 or AMX (Linux's /proc/cpuinfo flags)."""
+    if tf.config.list_physical_devices("GPU"):
+        return None
+    cpuinfo = Path("/proc/cpuinfo")
+    flags = set()
+    if cpuinfo.is_file():
+        flags = {flag for line in cpuinfo.read_text().splitlines() if line.startswith("flags")
+                 for flag in line.split(":", 1)[1].split()}
+    if flags & set(BF16_CPU_FLAGS):
+        return None
+    return "this CPU has neither AVX512-BF16 nor AMX (flags avx512_bf16, amx_bf16) and there is no GPU"
 
 
 def winograd_tile(height, width, in_channels):
@@ -41,20 +66,21 @@ class ConvStep(tf.Module):
     """
 
     def __init__(self, kernel, bias, negative_slope=None, tile=None, input_size=None, strides=(1, 1),
-                 padding="SAME", dilations=(1, 1), name="conv"):
+                 padding="SAME", dilations=(1, 1), name="conv", dtype=tf.float32):
         super().__init__(name=name)
         self.strides, self.padding, self.dilations = strides, padding, dilations
         self.negative_slope = negative_slope
         self.tile = tile
         kernel = winograd.transform_kernel(kernel, tile) if tile else np.asarray(kernel, np.float32)
-        self.kernel = tf.Variable(kernel, trainable=False, name=f"{name}_kernel")
-        self.bias = tf.Variable(np.asarray(bias, np.float32), trainable=False, name=f"{name}_bias")
+        self.kernel = tf.Variable(tf.cast(kernel, dtype), trainable=False, name=f"{name}_kernel")
+        self.bias = tf.Variable(tf.cast(bias, dtype), trainable=False, name=f"{name}_bias")
         if tile:
             self.height, self.width = input_size
             self._products = tf.function(self._products_of, jit_compile=True)
             self._finish = tf.function(self._finish_from, jit_compile=True)
 
     def __call__(self, x):
+        x = tf.cast(x, self.kernel.dtype)
         if not self.tile:
             y = tf.nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilations)
             return self._activate(tf.nn.bias_add(y, self.bias))
@@ -76,10 +102,15 @@ class InferenceNetwork(tf.Module):
 
     ``winograd=False`` keeps every convolution direct (batch norm still folded). The input size must be
     fixed for Winograd layers (they are planned per layer size); ``__call__`` is a ``tf.function``.
+    ``precision``: ``"fp32"`` or ``"bf16"`` (see the module's notes; bf16 convolutions are all direct).
     """
 
-    def __init__(self, model, winograd=True):
+    def __init__(self, model, winograd=True, precision="fp32"):
         super().__init__(name=f"{model.name}_inference")
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+        self.precision = precision
+        dtype = PRECISIONS[precision]
         if len(model.inputs) != 1 or len(model.outputs) != 1:
             raise ValueError(f"model {model.name!r}: one input and one output expected")
         self._input = id(model.inputs[0])
@@ -94,12 +125,12 @@ class InferenceNetwork(tf.Module):
             if isinstance(layer, keras.layers.InputLayer) or id(layer) in absorbed:
                 continue
             if isinstance(layer, keras.layers.Conv2D) and type(layer) is keras.layers.Conv2D:
-                step, fused = _fold(layer, consumers, winograd)
+                step, fused = _fold(layer, consumers, winograd and precision == "fp32", dtype)
                 absorbed.update(id(f) for f in fused)
                 output = (fused[-1] if fused else layer).output
                 self._steps.append((step, [id(layer.input)], id(output)))
-            else:
-                self._steps.append((layer, [id(t) for t in _inputs_of(layer)], id(layer.output)))
+            else:  # call(), not __call__: Keras would cast bfloat16 inputs back to float32
+                self._steps.append((layer.call, [id(t) for t in _inputs_of(layer)], id(layer.output)))
         self._compiled = tf.function(self._forward)
 
     def __call__(self, x):
@@ -111,7 +142,7 @@ class InferenceNetwork(tf.Module):
         for step, inputs, output in self._steps:
             arguments = [values[i] for i in inputs]
             values[output] = step(arguments[0] if len(arguments) == 1 else arguments)
-        return values[self._output]
+        return tf.cast(values[self._output], tf.float32)
 
 
 def _inputs_of(layer):
@@ -126,7 +157,7 @@ def _only_consumer(tensor, consumers, kind):
     return users[0] if len(users) == 1 and isinstance(users[0], kind) else None
 
 
-def _fold(conv, consumers, use_winograd):
+def _fold(conv, consumers, use_winograd, dtype):
     """The step for ``conv`` and the layers it absorbs: a BatchNormalization over channels that is
     its output's only consumer, then a LeakyReLU that is the only consumer of that."""
     kernel = conv.kernel.numpy().astype(np.float64)
@@ -158,5 +189,5 @@ def _fold(conv, consumers, use_winograd):
             and None not in input_shape[1:3]):
         tile = winograd_tile(input_shape[1], input_shape[2], kernel.shape[2])
     step = ConvStep(kernel, bias, negative_slope, tile, input_shape[1:3], conv.strides, conv.padding.upper(),
-                    conv.dilation_rate, conv.name)
+                    conv.dilation_rate, conv.name, dtype)
     return step, fused

@@ -62,3 +62,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `yad2k-style … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at interpreter exit
+        return 141  # 128 + SIGPIPE, as a shell reports a command killed by it

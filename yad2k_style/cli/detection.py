@@ -153,6 +153,9 @@ def _add_detector_options(parser, score_threshold, max_boxes):
     _add_source_options(parser)
     _add_settings_options(parser, score_threshold, max_boxes)
     parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="fp32, or bf16: bfloat16 on a CPU with AVX512-BF16 or AMX, or a GPU; faster, "
+                        "outputs within about 1%% (default fp32)")
 
 
 def _add_source_options(parser):
@@ -196,10 +199,10 @@ def _detector(args):
 
     source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
                          anchors=args.anchors)
-    return _load_detector(source, args)
+    return _load_detector(source, args, precision=args.precision)
 
 
-def _load_detector(source, args):
+def _load_detector(source, args, **settings):
     """Check the settings options; the detector ``source`` names, with them."""
     if args.score_threshold is not None:
         checks.between("--score-threshold", args.score_threshold, 0, 1)
@@ -209,7 +212,7 @@ def _load_detector(source, args):
 
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
                          nms=args.nms, score_threshold=args.score_threshold,
-                         iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
+                         iou_threshold=args.iou_threshold, max_boxes=args.max_boxes, **settings)
 
 
 def _detect(args):

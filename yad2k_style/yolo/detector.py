@@ -16,7 +16,7 @@ import tensorflow as tf
 from yad2k_style.boxes import convert_boxes
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import letterbox_geometry, letterbox_image, read_image, resize_image, to_rgb
-from yad2k_style.inference import InferenceNetwork
+from yad2k_style.inference import PRECISIONS, InferenceNetwork, bf16_unsupported
 from yad2k_style.yolo import postprocess
 from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
 from yad2k_style.yolo.sources import load_detection_model
@@ -50,10 +50,12 @@ class Detector:
     ``score_threshold``; at most ``max_boxes`` per image. Settings are fixed at construction (the
     compiled path depends on them): make another ``Detector`` around the same model to change them.
     ``fast=False`` runs the Keras model itself instead of its inference form (same outputs to ~1e-5).
+    ``precision="bf16"`` runs the inference form in bfloat16 (a :class:`YadError` where the machine has
+    no native bfloat16; see :mod:`yad2k_style.inference`).
     """
 
     def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True, nms="plain",
-                 score_threshold=.6, iou_threshold=.5, max_boxes=10, fast=True):
+                 score_threshold=.6, iou_threshold=.5, max_boxes=10, fast=True, precision="fp32"):
         self.model = model
         self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
         self.class_names = list(class_names)
@@ -72,7 +74,14 @@ class Detector:
         self.settings = {"letterbox": self._letterbox, "per_class_nms": per_class_nms, "nms": nms,
                          "score_threshold": self._score_threshold, "iou_threshold": self._iou_threshold,
                          "max_boxes": self._max_boxes}
-        self.network = InferenceNetwork(model) if fast else functools.partial(model, training=False)
+        if precision not in PRECISIONS:
+            raise YadError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+        if precision == "bf16" and bf16_unsupported():
+            raise YadError(f"precision bf16: {bf16_unsupported()}")
+        if precision != "fp32" and not fast:
+            raise YadError(f"precision {precision} is a setting of the inference form (fast=True)")
+        self.network = (InferenceNetwork(model, precision=precision) if fast
+                        else functools.partial(model, training=False))
         height, width = self.input_size
         sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
         self.detect_batch = tf.function(self._detect_batch, input_signature=[
