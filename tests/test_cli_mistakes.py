@@ -67,6 +67,13 @@ def fails(argv, files, capsys, message):
      "tflite F/no/x.tflite: directory F/no does not exist"),
     (["export", "yolov2-shapes", "--format", "savedmodel", "F/new", "--max-boxes", "0"],
      "--max-boxes must be at least 1, got 0"),
+    (["export", "yolov2-shapes", "--format", "savedmodel", "F/new", "--calibration", "F/ds"],
+     "--calibration goes with --format tflite (int8)"),
+    (["detect", "F/img.png", "--calibration", "F/ds"], "--calibration goes with --precision int8"),
+    (["evaluate", "F/ds", "--precision", "int8"],
+     "--precision int8 needs --calibration PATH: images like the dataset's"),
+    (["detect", "--model", "yolov2-shapes", "--precision", "int8"],
+     "--precision int8 needs --calibration PATH: images like those the model will see"),
     (["train", "F/empty", "--out", "F/run"], "F/empty: no labelled images in this dataset"),
     (["anchors", "F/empty"], "F/empty: no labelled images in this dataset"),
     (["anchors", "F/ds", "-k", "500"], "clustering 500 anchors needs at least 500 boxes with positive size; "

@@ -4,11 +4,13 @@ Each handler checks its options, builds the domain's configuration, calls :mod:`
 prints. Domain modules are imported inside the handlers, so parsing stays free of TensorFlow.
 """
 
+import contextlib
 import sys
 from pathlib import Path
 
 from yad2k_style import registry
 from yad2k_style.cli import PROG, checks
+from yad2k_style.cli.tensorflow_logs import LITERT_NOISE, native_stderr_without
 from yad2k_style.errors import YadError
 from yad2k_style.progress import Progress, fit_verbosity
 from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
@@ -144,6 +146,9 @@ def register(subcommands):
                         help="darknet: CFG WEIGHTS to write; savedmodel: a new directory; tflite: a file")
     export.add_argument("--format", choices=EXPORT_OUTPUTS, default="darknet",
                         help="what to write (default darknet)")
+    export.add_argument("--calibration", metavar="PATH",
+                        help="tflite: quantise to int8, calibrated on these images (file or directory, at "
+                        "most 32 used) (default: float32)")
     _add_settings_options(export, score_threshold=None, max_boxes=10)
     export.set_defaults(run=_export)
 
@@ -153,9 +158,12 @@ def _add_detector_options(parser, score_threshold, max_boxes):
     _add_source_options(parser)
     _add_settings_options(parser, score_threshold, max_boxes)
     parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
-    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
-                        help="fp32, or bf16: bfloat16 on a CPU with AVX512-BF16 or AMX, or a GPU; faster, "
-                        "outputs within about 1%% (default fp32)")
+    parser.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
+                        help="fp32; bf16: bfloat16 on a CPU with AVX512-BF16 or AMX, or a GPU (outputs "
+                        "within about 1%%); int8: quantised by TFLite, run by LiteRT (default fp32)")
+    parser.add_argument("--calibration", metavar="PATH",
+                        help="int8: images (file or directory) to calibrate on, at most 32 used (default: "
+                        "detect's own images; synthetic training scenes for the embedded detector)")
 
 
 def _add_source_options(parser):
@@ -192,14 +200,43 @@ def _add_settings_options(parser, score_threshold, max_boxes):
                         help="Darknet's resize: keep the aspect ratio, pad with grey (default: stretch)")
 
 
-def _detector(args):
-    """Check the detector options and load the detector they name."""
+def _detector(args, images=None):
+    """Check the detector options and load the detector they name; ``images`` (paths) calibrate int8
+    when no ``--calibration`` is given."""
     checks.at_least("--batch-size", args.batch_size, 1)
     from yad2k_style.yolo.sources import ModelSource
 
     source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
                          anchors=args.anchors)
-    return _load_detector(source, args, precision=args.precision)
+    calibration = _calibration(args, images)
+    show_native_logs = args.verbose or calibration is None
+    with contextlib.nullcontext() if show_native_logs else native_stderr_without(LITERT_NOISE):
+        return _load_detector(source, args, precision=args.precision, calibration=calibration)
+
+
+def _calibration(args, paths):
+    """The PIL images that calibrate ``--precision int8`` (None for other precisions): ``--calibration``,
+    else ``paths``, else synthetic training scenes for the embedded detector."""
+    if args.precision != "int8":
+        if args.calibration:
+            raise YadError("--calibration goes with --precision int8")
+        return None
+    if args.calibration or paths:
+        return _read_calibration([args.calibration] if args.calibration else paths)
+    if args.model or args.cfg:
+        raise YadError("--precision int8 needs --calibration PATH: images like those the model will see")
+    from yad2k_style.quantize import CALIBRATION_IMAGES
+    from yad2k_style.yolo.synthetic import TRAIN_SEED, scenes
+
+    return [scene.image for scene in scenes(TRAIN_SEED, CALIBRATION_IMAGES)]
+
+
+def _read_calibration(paths):
+    """The first :data:`~yad2k_style.quantize.CALIBRATION_IMAGES` images of ``paths`` (files, folders)."""
+    from yad2k_style.images import list_images, read_image
+    from yad2k_style.quantize import CALIBRATION_IMAGES
+
+    return [read_image(path) for path in list_images(paths)[:CALIBRATION_IMAGES]]
 
 
 def _load_detector(source, args, **settings):
@@ -228,7 +265,7 @@ def _detect(args):
     out_dir = args.out or (None if args.paths else SAMPLE_OUT)
     checks.file_to_write("--json", args.json)
     out_paths = results.annotated_paths(paths, out_dir) if out_dir else None
-    detector = _detector(args)
+    detector = _detector(args, paths if args.paths else None)
     if samples is None:
         found = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
     else:
@@ -271,6 +308,8 @@ def _evaluate(args):
         return _oracle(args)
     if args.store and not (args.model and Path(args.model).is_dir()):
         raise YadError("--store writes into a model directory: give --model DIR")
+    if args.precision == "int8" and args.dataset and not args.calibration:
+        raise YadError("--precision int8 needs --calibration PATH: images like the dataset's")
     run = evaluate_detector(_detector(args), args.dataset, scenes=args.scenes, seed=args.seed,
                             batch_size=args.batch_size)
     evaluation = run.evaluation
@@ -393,6 +432,8 @@ def _export(args):
         print(f"Wrote {cfg} and {weights}")
         return 0
     (out,) = args.outputs
+    if args.calibration and args.format != "tflite":
+        raise YadError("--calibration goes with --format tflite (int8)")
     if args.format == "savedmodel":
         from yad2k_style.artifacts import check_new_directory
 
@@ -408,6 +449,10 @@ def _export(args):
         print(f"Wrote {out}: signature {serving.SIGNATURE!r} (images uint8 {detector.input_size + (3,)}, "
               f"image_sizes) -> {', '.join(serving.OUTPUTS)}")
     else:
-        serving.save_tflite(detector, out)
-        print(f"Wrote {out}: float32 images {detector.input_size + (3,)} in [0, 1] -> raw YOLO features")
+        calibration = _read_calibration([args.calibration]) if args.calibration else None
+        with contextlib.nullcontext() if args.verbose else native_stderr_without(LITERT_NOISE):
+            serving.save_tflite(detector, out, calibration)
+        kind = "int8 inside, " if calibration else ""
+        print(f"Wrote {out}: float32 images {detector.input_size + (3,)} in [0, 1] -> raw YOLO features "
+              f"({kind}{Path(out).stat().st_size / 2**20:.1f} MB)")
     return 0

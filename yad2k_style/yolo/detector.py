@@ -16,7 +16,8 @@ import tensorflow as tf
 from yad2k_style.boxes import convert_boxes
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import letterbox_geometry, letterbox_image, read_image, resize_image, to_rgb
-from yad2k_style.inference import PRECISIONS, InferenceNetwork, bf16_unsupported
+from yad2k_style.inference import InferenceNetwork, bf16_unsupported
+from yad2k_style.quantize import CALIBRATION_IMAGES, LiteRTNetwork, tflite_bytes
 from yad2k_style.yolo import postprocess
 from yad2k_style.yolo.head import yolo_boxes_to_corners, yolo_head
 from yad2k_style.yolo.sources import load_detection_model
@@ -35,6 +36,7 @@ class Detections(NamedTuple):
 
 
 COURSE_SCORE_THRESHOLD = 0.6
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 class Detector:
@@ -51,11 +53,14 @@ class Detector:
     compiled path depends on them): make another ``Detector`` around the same model to change them.
     ``fast=False`` runs the Keras model itself instead of its inference form (same outputs to ~1e-5).
     ``precision="bf16"`` runs the inference form in bfloat16 (a :class:`YadError` where the machine has
-    no native bfloat16; see :mod:`yad2k_style.inference`).
+    no native bfloat16; see :mod:`yad2k_style.inference`); ``"int8"`` runs the network quantised to
+    int8 by TFLite and LiteRT (:mod:`yad2k_style.quantize`), calibrated on ``calibration``: PIL images
+    of the kind it will see (at most :data:`~yad2k_style.quantize.CALIBRATION_IMAGES` are used).
     """
 
     def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True, nms="plain",
-                 score_threshold=.6, iou_threshold=.5, max_boxes=10, fast=True, precision="fp32"):
+                 score_threshold=.6, iou_threshold=.5, max_boxes=10, fast=True, precision="fp32",
+                 calibration=None):
         self.model = model
         self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
         self.class_names = list(class_names)
@@ -74,20 +79,29 @@ class Detector:
         self.settings = {"letterbox": self._letterbox, "per_class_nms": per_class_nms, "nms": nms,
                          "score_threshold": self._score_threshold, "iou_threshold": self._iou_threshold,
                          "max_boxes": self._max_boxes}
-        if precision not in PRECISIONS:
-            raise YadError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
-        if precision == "bf16" and bf16_unsupported():
-            raise YadError(f"precision bf16: {bf16_unsupported()}")
-        if precision != "fp32" and not fast:
-            raise YadError(f"precision {precision} is a setting of the inference form (fast=True)")
-        self.network = (InferenceNetwork(model, precision=precision) if fast
-                        else functools.partial(model, training=False))
+        self.network = self._network(fast, precision, calibration)
         height, width = self.input_size
         sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
         self.detect_batch = tf.function(self._detect_batch, input_signature=[
             tf.TensorSpec([None, height, width, 3], tf.uint8, name="images"), sizes])
         self.postprocess = tf.function(self._postprocess, input_signature=[
             tf.TensorSpec(model.output_shape, tf.float32, name="features"), sizes])
+
+    def _network(self, fast, precision, calibration):
+        """What runs the model: its inference form, the Keras model itself, or an int8 LiteRT network."""
+        if precision not in PRECISIONS:
+            raise YadError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+        if precision != "fp32" and not fast:
+            raise YadError(f"precision {precision} needs the fast path (fast=True)")
+        if (calibration is None) != (precision != "int8"):
+            raise YadError("int8 precision needs calibration images, and only int8 uses them")
+        if precision == "bf16" and bf16_unsupported():
+            raise YadError(f"precision bf16: {bf16_unsupported()}")
+        if precision == "int8":
+            return LiteRTNetwork(tflite_bytes(self.model, self.calibration_inputs(calibration)))
+        if not fast:
+            return functools.partial(self.model, training=False)
+        return InferenceNetwork(self.model, precision=precision)
 
     @classmethod
     def load(cls, source=None, **settings):
@@ -108,6 +122,15 @@ class Detector:
         if self._letterbox:
             return letterbox_image(image, self.input_size)
         return np.asarray(resize_image(image, self.input_size), dtype=np.uint8)
+
+    def calibration_inputs(self, images):
+        """PIL images → float32 (N, H, W, 3) network inputs for int8 calibration (the first
+        :data:`~yad2k_style.quantize.CALIBRATION_IMAGES`), prepared as detection prepares images."""
+        chunk = [to_rgb(image) for image in images[:CALIBRATION_IMAGES]]
+        if not chunk:
+            raise YadError("int8 calibration needs at least one image")
+        sizes = np.array([(image.height, image.width) for image in chunk], np.int32)
+        return self.model_inputs(np.stack([self.prepare(image) for image in chunk]), sizes).numpy()
 
     def model_inputs(self, images, image_sizes):
         """The float32 batch the network sees: ``images / 255``, letterbox padding set to exactly 0.5.

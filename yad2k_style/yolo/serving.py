@@ -8,17 +8,16 @@
   It holds the plain Keras network (no XLA-compiled functions, which serving builds may lack).
 - **TFLite** (:func:`save_tflite`): the network alone, float32 (1, H, W, 3) in [0, 1] → raw features
   (1, S, S, A·(5 + C)), for LiteRT (``ai_edge_litert``); :meth:`Detector.postprocess` decodes them.
+  With calibration images it is quantised to int8 inside (float32 in and out).
 
 Both are written to a temporary path and renamed into place.
 """
-
-import contextlib
-import io
 
 import tensorflow as tf
 
 from yad2k_style.artifacts import check_new_directory
 from yad2k_style.files import atomic_directory, atomic_write
+from yad2k_style.quantize import tflite_bytes
 from yad2k_style.yolo.detector import Detector
 
 SIGNATURE = "serving_default"
@@ -54,15 +53,10 @@ def save_savedmodel(detector, out_dir):
         tf.saved_model.save(module, str(staging), signatures={SIGNATURE: module.serve})
 
 
-def tflite_bytes(model):
-    """The Keras ``model`` (fixed input size) as a float32 TFLite flatbuffer, batch 1. (Keras prints the
-    temporary SavedModel it converts through; that goes to a buffer, not the user's output.)"""
-    with contextlib.redirect_stdout(io.StringIO()):
-        return tf.lite.TFLiteConverter.from_keras_model(model).convert()
-
-
-def save_tflite(detector, out_path):
-    """Write ``detector``'s network as the TFLite file ``out_path`` (float32)."""
-    flatbuffer = tflite_bytes(detector.model)
+def save_tflite(detector, out_path, calibration=None):
+    """Write ``detector``'s network as the TFLite file ``out_path``: float32, or int8 calibrated on
+    ``calibration`` (PIL images, prepared as the detector prepares its inputs)."""
+    inputs = None if calibration is None else detector.calibration_inputs(calibration)
+    flatbuffer = tflite_bytes(detector.model, inputs)
     with atomic_write(out_path) as file:
         file.write(flatbuffer)
