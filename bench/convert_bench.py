@@ -1,7 +1,8 @@
 """Benchmark: convert the 608×608 YOLOv2 Darknet weights (50,983,561 random floats) to Keras.
 
 Reports the median wall time of ``yad2k_style.darknet.convert`` (parse, read, build, set weights,
-write the directory) and of ``np.fromfile`` on the same file, their ratio, and each one's peak
+write the directory), of ``np.fromfile`` on the same file and of that plus writing the floats with
+h5py (a conversion's floor), the ratios, and each one's peak
 resident memory during its first run (each in a fresh child process; the converter's imports,
 TensorFlow included, are measured apart as a baseline).
 
@@ -29,16 +30,21 @@ def measure(what, cfg, weights, runs, workdir):
     """In this (child) process: time ``what`` ``runs`` times; print seconds and peak RSS as JSON."""
     import numpy as np
 
-    if what != "fromfile":
+    if what not in ("fromfile", "read+write"):
         import keras
 
         from yad2k_style.yolo.convert import convert
     seconds, peak_kb = [], peak_rss_kb()
     for run in range(runs if what != "baseline" else 0):
         start = time.perf_counter()
-        if what == "fromfile":
+        if what in ("fromfile", "read+write"):
             floats = np.fromfile(weights, np.float32, offset=20)
             assert floats.size == 50_983_561
+            if what == "read+write":  # the floor of a conversion: read the file, write its bytes to HDF5
+                import h5py
+
+                with h5py.File(Path(workdir) / "floats.h5", "w") as file:
+                    file.create_dataset("floats", data=floats)
             del floats
         else:
             convert(cfg, weights, Path(workdir) / "out")
@@ -90,13 +96,16 @@ def main():
         write_weights(weights, Header(), random_convs(parse_cfg(cfg)))
         size_mb = weights.stat().st_size / MB
         print(f"yolov2.weights: {size_mb:.1f} MB of random floats; {args.runs} runs each")
-        results = {what: child(what, cfg, weights, args.runs, workdir)
-                   for what in ("fromfile", "baseline", "convert")}
-    fromfile, baseline, convert = (results[k] for k in ("fromfile", "baseline", "convert"))
+        kinds = ("fromfile", "read+write", "baseline", "convert")
+        results = {what: child(what, cfg, weights, args.runs, workdir) for what in kinds}
+    fromfile, floor, baseline, convert = (results[k] for k in kinds)
     read_s, convert_s = statistics.median(fromfile["seconds"]), statistics.median(convert["seconds"])
+    floor_s = statistics.median(floor["seconds"])
     print(f"np.fromfile: median {read_s:.3f} s, peak RSS {fromfile['peak_mb']:.0f} MB (NumPy only)")
+    print(f"np.fromfile + h5py write of the same floats: median {floor_s:.3f} s")
     print(f"convert:     median {convert_s:.3f} s, peak RSS {convert['peak_mb']:.0f} MB "
           f"(imports alone: {baseline['peak_mb']:.0f} MB)")
+    print(f"ratio convert / (read + h5py write): time {convert_s / floor_s:.2f}×")
     print(f"ratio convert / np.fromfile: time {convert_s / read_s:.1f}×, "
           f"peak memory above the imports {(convert['peak_mb'] - baseline['peak_mb']) / size_mb:.1f}× "
           f"the file size")

@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_seconds  # noqa: E402
 
 MODELS = {"yolov2": 608, "yolov2-tiny": 416}
-PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default")
+PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default", "bf16",
+         "tflite fp32 (LiteRT)", "int8 (LiteRT)")
 JPEGS = 64
 MB = 1024 * 1024
 
@@ -58,40 +59,61 @@ def make_path(path, cfg_path, weights_path, batch):
 
     from yad2k_style.darknet import darknet_to_keras, parse_cfg, read_weights
     from yad2k_style.inference import InferenceNetwork
+    from yad2k_style.quantize import LiteRTNetwork, tflite_bytes
 
     cfg = parse_cfg(cfg_path)
     x = np.random.default_rng(0).uniform(0, 1, (batch, *cfg.net.input_shape)).astype(np.float32)
     if path == "opencv":
         import cv2
 
+        from yad2k_style.netspec import Convolutional
+
         net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights_path))
         blob = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+        last = max(i for i, spec in enumerate(cfg.layers) if isinstance(spec, Convolutional))
 
-        def run():
+        def run():  # up to the last convolution, as the other paths (the region layer decodes)
             net.setInput(blob)
-            return net.forward()
+            return net.forward(f"conv_{last}")
 
         return run
     model = darknet_to_keras(cfg, read_weights(weights_path, cfg))
+    if "LiteRT" in path:
+        calibration = np.random.default_rng(1).uniform(0, 1, (8, *cfg.net.input_shape)).astype(np.float32)
+        network = LiteRTNetwork(tflite_bytes(model, calibration if path.startswith("int8") else None))
+        return lambda: network.run(x)
     network = {
         "keras model(x)": functools.partial(model, training=False),
         "tf.function(model)": tf.function(functools.partial(model, training=False)),
         "folded, direct": InferenceNetwork(model, winograd=False),
         "default": InferenceNetwork(model),
+        "bf16": InferenceNetwork(model, precision="bf16"),
     }[path]
     x = tf.constant(x)
     return lambda: network(x).numpy()
 
 
+def available_paths():
+    """:data:`PATHS` that this machine can run (bf16 needs AVX512-BF16, AMX or a GPU)."""
+    from yad2k_style.inference import bf16_unsupported
+
+    return [path for path in PATHS if path != "bf16" or bf16_unsupported() is None]
+
+
 def latency_table(name, runs, batch):
-    """Median ms per call of every path (batch ``batch``), interleaved; and the default path's error."""
+    """Median ms per call of every available path (batch ``batch``), interleaved; and each path's
+    max |output − plain model's output| / max |plain model's output| (OpenCV's transposed to NHWC)."""
+    paths = available_paths()
     with tempfile.TemporaryDirectory() as directory:
         files = darknet_files(name, directory)
-        functions = [make_path(path, *files, batch) for path in PATHS]
-        plain, default = functions[PATHS.index("tf.function(model)")](), functions[-1]()
-        error = float(np.abs(default - plain).max() / np.abs(plain).max())
+        functions = [make_path(path, *files, batch) for path in paths]
+        outputs = [function() for function in functions]
+        outputs[0] = outputs[0].transpose(0, 2, 3, 1)
+        plain = outputs[paths.index("tf.function(model)")]
+        errors = {path: float(np.abs(output - plain).max() / np.abs(plain).max())
+                  for path, output in zip(paths, outputs, strict=True)}
         seconds = median_seconds(functions, runs)
-    return {path: 1000 * s for path, s in zip(PATHS, seconds, strict=True)}, error
+    return {path: 1000 * s for path, s in zip(paths, seconds, strict=True)}, errors
 
 
 def detect_throughput(runs):
@@ -224,14 +246,14 @@ def main():
         entry = results["models"][name] = {}
         for batch in sorted({1, args.batch}):
             start = time.perf_counter()
-            times, error = latency_table(name, args.runs, batch)
-            entry[f"batch {batch}"] = {"ms": times, "default max relative error": error}
+            times, errors = latency_table(name, args.runs, batch)
+            entry[f"batch {batch}"] = {"ms": times, "max relative error": errors}
             print(f"\n{name} {MODELS[name]}x{MODELS[name]}, batch {batch} "
-                  f"(default vs plain: max |diff| = {error:.1e} of max |output|; "
-                  f"{time.perf_counter() - start:.0f} s)")
-            print(f"  {'path':<22}{'ms':>10}{'vs opencv':>12}")
-            for path in sorted(PATHS, key=lambda p: p != "default"):
-                print(f"  {path:<22}{times[path]:>10.1f}{times[path] / times['opencv']:>11.2f}x")
+                  f"({time.perf_counter() - start:.0f} s; error = max |output - plain's| / max |output|)")
+            print(f"  {'path':<22}{'ms':>10}{'vs opencv':>12}{'error':>10}")
+            for path in sorted(times, key=lambda p: p != "default"):
+                print(f"  {path:<22}{times[path]:>10.1f}{times[path] / times['opencv']:>11.2f}x"
+                      f"{errors[path]:>10.1e}")
     if not args.no_detect:
         detect = results["detect"] = detect_throughput(max(1, args.runs // 2))
         print(f"\ndetect over {JPEGS} JPEGs (yolov2 608, batch 8): {detect['detect images/s']:.2f} images/s, "
@@ -243,7 +265,7 @@ def main():
         memory = results["peak memory MB"] = {}
         print("\npeak resident memory, each in a child process (batch 1; baseline: imports + files)")
         for name in args.models:
-            for path in ("baseline",) + PATHS:
+            for path in ["baseline", *available_paths()]:
                 memory[f"{name} {path}"] = peak = peak_memory(name, path, 1)
                 print(f"  {name:<12}{path:<22}{peak:>8.0f} MB")
     if args.layers:
