@@ -1,14 +1,14 @@
-"""Benchmark: convert the 608×608 YOLOv2 Darknet weights (50,983,561 random floats) to Keras.
+"""Benchmark: convert the 608×608 YOLOv2 Darknet weights (50,983,561 random floats) to a model directory.
 
-Reports the median wall time of ``yad2k_style.darknet.convert`` (parse, read, build, set weights,
-write the directory), of ``np.fromfile`` on the same file and of that plus writing the floats with
-h5py (a conversion's floor), the ratios, and each one's peak
-resident memory during its first run (each in a fresh child process; the converter's imports,
-TensorFlow included, are measured apart as a baseline).
+Times, in this one process and in alternation (medians of ``--runs`` rounds after a warm-up): ``convert``
+(parse the cfg, build a skeleton model, stream the weights into its Keras weights file, write the
+directory), ``np.fromfile`` of the same file, and ``np.fromfile`` plus writing the floats with h5py —
+the floor of any conversion. Then each one's peak resident memory during one run, in a fresh child
+process apiece; the converter's imports (TensorFlow included) are measured apart as a baseline.
 
-    .venv/bin/python bench/convert_bench.py [--runs 3]
+    .venv/bin/python bench/convert_bench.py [--runs 7]
 
-Not a test: numbers depend on the machine. Uses ~0.4 GB in the temporary directory.
+Not a test: numbers depend on the machine. Uses ~0.6 GB in the temporary directory.
 """
 
 import argparse
@@ -16,45 +16,39 @@ import json
 import os
 import resource
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from timing import median_seconds
+
 MB = 1024 * 1024
+FLOATS = 50_983_561
 
 
-def measure(what, cfg, weights, runs, workdir):
-    """In this (child) process: time ``what`` ``runs`` times; print seconds and peak RSS as JSON."""
+def read(weights):
     import numpy as np
 
-    if what not in ("fromfile", "read+write"):
-        import keras
+    floats = np.fromfile(weights, np.float32, offset=20)
+    assert floats.size == FLOATS
+    return floats
 
-        from yad2k_style.yolo.convert import convert
-    seconds, peak_kb = [], peak_rss_kb()
-    for run in range(runs if what != "baseline" else 0):
-        start = time.perf_counter()
-        if what in ("fromfile", "read+write"):
-            floats = np.fromfile(weights, np.float32, offset=20)
-            assert floats.size == 50_983_561
-            if what == "read+write":  # the floor of a conversion: read the file, write its bytes to HDF5
-                import h5py
 
-                with h5py.File(Path(workdir) / "floats.h5", "w") as file:
-                    file.create_dataset("floats", data=floats)
-            del floats
-        else:
-            convert(cfg, weights, Path(workdir) / "out")
-        seconds.append(time.perf_counter() - start)
-        if run == 0:
-            peak_kb = peak_rss_kb()  # one conversion's peak, not the runs' accumulated garbage
-        if what == "convert":
-            keras.backend.clear_session()
-            shutil.rmtree(Path(workdir) / "out")
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_kb * 1024 / MB}))
+def read_and_write(weights, out):
+    """The floor of a conversion: read the file, write its floats to HDF5."""
+    import h5py
+
+    with h5py.File(out, "w") as file:
+        file.create_dataset("floats", data=read(weights))
+    os.remove(out)
+
+
+def convert_once(cfg, weights, out):
+    from yad2k_style.yolo.convert import convert
+
+    convert(cfg, weights, out)
+    shutil.rmtree(out)
 
 
 def peak_rss_kb():
@@ -69,22 +63,25 @@ def peak_rss_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def child(what, cfg, weights, runs, workdir):
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", what, str(cfg), str(weights), str(runs), str(workdir)],
-        check=True, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout
-    return json.loads(output.strip().splitlines()[-1])
+def peak_mb(what, cfg, weights, workdir):
+    """Peak RSS (MB) of a fresh process that does ``what`` once: ``baseline`` (import the converter),
+    ``convert`` (import it and convert) or ``fromfile`` (NumPy alone)."""
+    steps = {"baseline": ["import yad2k_style.yolo.convert"],
+             "convert": ["import yad2k_style.yolo.convert", f"b.convert_once({str(cfg)!r}, {str(weights)!r}, "
+                                                            f"{str(Path(workdir) / 'm')!r})"],
+             "fromfile": [f"b.read({str(weights)!r})"]}[what]
+    script = "; ".join([f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})",
+                        "import convert_bench as b", *steps, "print(b.peak_rss_kb())"])
+    output = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}).stdout
+    return int(output.strip().splitlines()[-1]) / 1024
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=3, help="timed runs of each (default 3)")
-    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
+    parser.add_argument("--runs", type=int, default=7, help="timed rounds (default 7)")
+    parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
-    if args.child:
-        what, cfg, weights, runs, workdir = args.child
-        measure(what, cfg, weights, int(runs), workdir)
-        return
 
     from yad2k_style.assets import asset_path
     from yad2k_style.darknet import Header, parse_cfg, write_weights
@@ -95,20 +92,22 @@ def main():
         weights = Path(workdir) / "yolov2.weights"
         write_weights(weights, Header(), random_convs(parse_cfg(cfg)))
         size_mb = weights.stat().st_size / MB
-        print(f"yolov2.weights: {size_mb:.1f} MB of random floats; {args.runs} runs each")
-        kinds = ("fromfile", "read+write", "baseline", "convert")
-        results = {what: child(what, cfg, weights, args.runs, workdir) for what in kinds}
-    fromfile, floor, baseline, convert = (results[k] for k in kinds)
-    read_s, convert_s = statistics.median(fromfile["seconds"]), statistics.median(convert["seconds"])
-    floor_s = statistics.median(floor["seconds"])
-    print(f"np.fromfile: median {read_s:.3f} s, peak RSS {fromfile['peak_mb']:.0f} MB (NumPy only)")
-    print(f"np.fromfile + h5py write of the same floats: median {floor_s:.3f} s")
-    print(f"convert:     median {convert_s:.3f} s, peak RSS {convert['peak_mb']:.0f} MB "
-          f"(imports alone: {baseline['peak_mb']:.0f} MB)")
-    print(f"ratio convert / (read + h5py write): time {convert_s / floor_s:.2f}×")
-    print(f"ratio convert / np.fromfile: time {convert_s / read_s:.1f}×, "
-          f"peak memory above the imports {(convert['peak_mb'] - baseline['peak_mb']) / size_mb:.1f}× "
-          f"the file size")
+        print(f"yolov2.weights: {size_mb:.1f} MB of random floats; medians of {args.runs} interleaved rounds")
+        read_s, floor_s, convert_s = median_seconds(
+            [lambda: read(weights), lambda: read_and_write(weights, Path(workdir) / "floats.h5"),
+             lambda: convert_once(cfg, weights, Path(workdir) / "model")], args.runs)
+        peaks = {what: peak_mb(what, cfg, weights, workdir) for what in ("baseline", "fromfile", "convert")}
+    above = (peaks["convert"] - peaks["baseline"]) / size_mb
+    print(f"np.fromfile:                     {read_s:.3f} s")
+    print(f"np.fromfile + h5py write (floor): {floor_s:.3f} s")
+    print(f"convert:                         {convert_s:.3f} s = {convert_s / floor_s:.2f}× the floor, "
+          f"{convert_s / read_s:.1f}× np.fromfile")
+    print(f"peak RSS: convert {peaks['convert']:.0f} MB, imports alone {peaks['baseline']:.0f} MB: "
+          f"{above:.2f}× the file above the imports (np.fromfile in NumPy alone: {peaks['fromfile']:.0f} MB)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"file_mb": size_mb, "runs": args.runs, "fromfile_s": read_s, "floor_s": floor_s,
+             "convert_s": convert_s, "peak_mb": peaks, "peak_above_imports_x_file": above}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -17,3 +17,18 @@ def median_seconds(functions, runs):
             function()
             spent.append(time.perf_counter() - start)
     return [statistics.median(spent) for spent in times]
+
+
+def print_table(title, seconds, peer, *, items=None, extra=None):
+    """Print one benchmark table, the same in every script: a line per path of ``seconds`` (path →
+    median seconds; the first line is the package's path), its milliseconds, its ratio to the ``peer``
+    path's time (below 1: faster), ``items / seconds`` per second when ``items`` (images, queries… per
+    call) is given, and ``extra`` columns (``{column: {path: text}}``)."""
+    extra = extra or {}
+    print(f"\n{title}")
+    print(f"  {'path':<26}{'ms':>10}{'vs ' + peer:>{max(12, len(peer) + 5)}}"
+          + (f"{'per s':>10}" if items else "") + "".join(f"{column:>12}" for column in extra))
+    for path, spent in seconds.items():
+        print(f"  {path:<26}{spent * 1e3:>10.2f}{spent / seconds[peer]:>{max(12, len(peer) + 5) - 1}.2f}x"
+              + (f"{items / spent:>10.1f}" if items else "")
+              + "".join(f"{values.get(path, ''):>12}" for values in extra.values()))

@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "yad2k_style"
 SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "netspec", "summary",
-          "progress", "plotting", "winograd", "inference", "quantize"}
+          "progress", "plotting", "winograd", "inference", "quantize", "weights_file"}
 #: room → the rooms it may import (besides itself). Arrows point one way:
 #: cli → domains → registry / training / artifacts / darknet (the format) → shared utilities.
 ALLOWED = {

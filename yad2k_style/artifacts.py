@@ -15,6 +15,7 @@ A directory holds:
 is accepted too, loaded with ``safe_mode=True`` (no bytecode) and without its training configuration.
 """
 
+import contextlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,10 +91,15 @@ def model_info(model, task, architecture, *, class_names=None, anchors=None, pre
 def save_artifact(directory, model, info, cfg_path=None):
     """Write ``model`` and ``info`` into the existing ``directory`` (each file atomically, ``model.json``
     last); ``cfg_path`` is copied to ``model.cfg`` for a Darknet architecture."""
-    directory = Path(directory)
+    save_weights(model, Path(directory) / WEIGHTS_FILE)
+    finish_artifact(directory, info, cfg_path)
+
+
+def finish_artifact(directory, info, cfg_path=None):
+    """Write ``model.cfg`` (a copy of ``cfg_path``, for a Darknet architecture) and then ``model.json``
+    into ``directory``, whose ``model.weights.h5`` is written."""
     if cfg_path is not None:
-        write_text_atomically(directory / CFG_FILE, read_text(cfg_path))
-    save_weights(model, directory / WEIGHTS_FILE)
+        write_text_atomically(Path(directory) / CFG_FILE, read_text(cfg_path))
     write_info(directory, info)
 
 
@@ -114,9 +120,17 @@ def check_new_directory(out_dir):
 def create_artifact(out_dir, model, info, cfg_path=None):
     """Write a new model directory ``out_dir`` (which must not exist): built beside it, then renamed
     into place, so a failure leaves nothing."""
+    with new_directory(out_dir) as staging:
+        save_artifact(staging, model, info, cfg_path)
+
+
+@contextlib.contextmanager
+def new_directory(out_dir):
+    """Yield the directory to fill in place of ``out_dir`` (which must not exist; its parent must):
+    renamed to ``out_dir`` when the block ends, removed if it fails."""
     check_new_directory(out_dir)
     with atomic_directory(out_dir) as staging:
-        save_artifact(staging, model, info, cfg_path)
+        yield staging
 
 
 def update_info(directory, **changes):

@@ -121,10 +121,16 @@ def test_existing_output_is_kept(tiny, tmp_path, capsys):
 def test_failure_while_writing_leaves_nothing(tiny, tmp_path, monkeypatch):
     cfg, weights = tiny
 
-    def fail(self, path):
-        raise OSError("disk full")
+    from yad2k_style.weights_file import WeightsFileWriter
 
-    monkeypatch.setattr("keras.Model.save_weights", fail)
+    write = WeightsFileWriter.write
+
+    def fail_at_the_fifth(self, variable, array):  # the disk fills up halfway through the weights
+        if len(self.written) == 4:
+            raise OSError("disk full")
+        write(self, variable, array)
+
+    monkeypatch.setattr(WeightsFileWriter, "write", fail_at_the_fifth)
     with pytest.raises(OSError, match="disk full"):
         cli.main(["convert", str(cfg), str(weights), str(tmp_path / "out")])
     assert [p.name for p in tmp_path.iterdir()] == [cfg.parent.name]

@@ -2,6 +2,7 @@
 
 import json
 
+import h5py
 import numpy as np
 import pytest
 
@@ -43,7 +44,8 @@ def test_convert_writes_directory_and_load_rebuilds_model(darknet_files, tmp_pat
     x = np.random.default_rng(1).uniform(size=(2, 96, 96, 3)).astype(np.float32)
     want = darknet_to_keras(cfg, read_weights(weights_path, cfg))(x).numpy()
     np.testing.assert_array_equal(loaded.model(x).numpy(), want)
-    np.testing.assert_array_equal(converted.model(x).numpy(), want)
+    assert converted.directory == out and converted.info == info
+    assert converted.summary == "model 'yolov2_tiny', 32 layers, 11,237,145 params, output (3, 3, 425)"
     assert load_artifact(out, input_shape=(160, 128, 3)).model.output_shape == (None, 5, 4, 425)
 
 
@@ -56,8 +58,35 @@ def test_round_trip_is_bit_exact(darknet_files, tmp_path):
     assert weights_out.read_bytes() == weights_path.read_bytes()
     assert parse_cfg(cfg_out).layers == parse_cfg(cfg_path).layers
     second = convert(cfg_out, weights_out, tmp_path / "second")
-    for a, b in zip(all_weights(first.model), all_weights(second.model), strict=True):
+    for a, b in zip(all_weights(load_artifact(first.directory).model),
+                    all_weights(load_artifact(second.directory).model), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def h5_contents(path):
+    """Every group and dataset of an HDF5 file: name → (attributes, bytes of a dataset's data)."""
+    contents = {}
+
+    def visit(name, item):
+        contents[name] = dict(item.attrs), item[()].tobytes() if isinstance(item, h5py.Dataset) else None
+
+    with h5py.File(path) as file:
+        file.visititems(visit)
+    return contents
+
+
+@pytest.mark.parametrize("name, size", [("yolov2", 64), ("yolov2-tiny", 96)])
+def test_convert_writes_the_file_save_weights_writes(darknet_files, tmp_path, name, size):
+    """The weights, streamed from the Darknet file into the Keras file, give the very file Keras'
+    ``save_weights`` writes for the model loaded in memory: the same groups, attributes and bytes."""
+    cfg_path, weights_path = darknet_files(name, size)
+    convert(cfg_path, weights_path, tmp_path / "model")
+    cfg = parse_cfg(cfg_path)
+    darknet_to_keras(cfg, read_weights(weights_path, cfg)).save_weights(tmp_path / "keras.weights.h5")
+    streamed = h5_contents(tmp_path / "model" / "model.weights.h5")
+    saved = h5_contents(tmp_path / "keras.weights.h5")
+    assert len(saved) > 100 and list(streamed) == list(saved)
+    assert streamed == saved
 
 
 def test_load_rejects_other_directories(tmp_path):

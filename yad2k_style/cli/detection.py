@@ -410,11 +410,10 @@ def _convert(args):
 
     converted = convert(args.cfg, args.weights, args.out, classes_path=args.classes, reorg=args.reorg,
                         allow_extra=args.allow_extra, progress=True)
-    provenance, model = converted.info["provenance"], converted.model
+    provenance = converted.info["provenance"]
     print(f"Read {provenance['floats_read']:,} of {provenance['floats_in_file']:,} floats "
           f"from {Path(args.weights).name}")
-    print(f"Wrote {args.out}: model {model.name!r}, {len(model.layers)} layers, "
-          f"{model.count_params():,} params, output {model.output_shape[1:]}")
+    print(f"Wrote {args.out}: {converted.summary}")
     return 0
 
 

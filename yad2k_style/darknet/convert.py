@@ -11,6 +11,7 @@ import keras
 from yad2k_style.darknet.cfg import DarknetCfg, parse_cfg
 from yad2k_style.darknet.model import build_keras, kernel_loader, set_darknet_weights
 from yad2k_style.darknet.weights import Header, read_weights
+from yad2k_style.weights_file import WeightsFileWriter, build_skeleton
 
 
 @dataclass
@@ -45,3 +46,23 @@ def read_darknet(cfg, weights_path, reorg=None, allow_extra=False, progress=Fals
     weights = read_weights(weights_path, cfg, allow_extra, progress, load_kernel=kernel_loader(model))
     set_darknet_weights(model, weights.convs)
     return DarknetModel(model, cfg, weights.header, weights.floats_read, weights.floats_in_file)
+
+
+def transcode_darknet(cfg, weights_path, out_path, reorg=None, allow_extra=False, progress=False):
+    """Write ``weights_path`` as the Keras weights file ``out_path`` of ``cfg``'s model (the file
+    ``save_weights`` of :func:`read_darknet`'s model writes) without holding the weights: each kernel is
+    transposed and written as it is read, so memory holds one kernel. The arguments are
+    :func:`read_darknet`'s.
+
+    Returns ``(skeleton, weights)``: the model built without values
+    (:func:`~yad2k_style.weights_file.build_skeleton`: its names, shapes and parameter counts, to
+    describe it, not to run it) and the :class:`~yad2k_style.darknet.weights.DarknetWeights` read (its
+    kernels None).
+    """
+    cfg = cfg if isinstance(cfg, DarknetCfg) else parse_cfg(cfg)
+    skeleton = build_skeleton(lambda: build_keras(cfg, reorg))
+    with WeightsFileWriter(skeleton, out_path) as writer:
+        weights = read_weights(weights_path, cfg, allow_extra, progress,
+                               load_kernel=kernel_loader(skeleton, writer.write))
+        set_darknet_weights(skeleton, weights.convs, writer.write)
+    return skeleton, weights

@@ -61,30 +61,43 @@ def keras_arrays(conv):
     return [kernel], [conv.scales, conv.biases, conv.rolling_mean, conv.rolling_variance]
 
 
-def set_darknet_weights(model, convs):
-    """Load Darknet's per-conv arrays (cfg order) into a model built from specs (``model.specs``); a
-    kernel of None was streamed in already (:func:`kernel_loader`)."""
+def set_darknet_weights(model, convs, store=None):
+    """Load Darknet's per-conv arrays (cfg order) into a model built from specs (``model.specs``) with
+    ``store(variable, array)`` (by default: assign); a kernel of None was streamed in already
+    (:func:`kernel_loader`)."""
+    store = store or _assign
     for (conv_name, norm_name), conv in zip(conv_layer_names(model.specs), convs, strict=True):
         conv_weights, norm_weights = keras_arrays(conv)
-        layer = model.get_layer(conv_name)
-        if conv.kernel is not None:
-            layer.set_weights(conv_weights)
-        elif layer.use_bias:
-            layer.bias.assign(conv.biases)
+        pairs = list(zip(model.get_layer(conv_name).weights, conv_weights, strict=True))
         if norm_name:
-            model.get_layer(norm_name).set_weights(norm_weights)
+            pairs += zip(model.get_layer(norm_name).weights, norm_weights, strict=True)
+        for variable, array in pairs:
+            if array is not None:
+                store(variable, array)
 
 
-def kernel_loader(model):
-    """A ``load_kernel`` for :func:`~yad2k_style.darknet.weights.read_weights` that writes each chunk of
-    Darknet's kernel (k, C_in, h, w) straight into the slice ``[..., first:first + k]`` of the Keras
-    kernel (h, w, C_in, C_out) of ``model``'s convolution at that position (cfg order)."""
+def _assign(variable, array):
+    variable.assign(array)
+
+
+def kernel_loader(model, store=None):
+    """A ``load_kernel`` for :func:`~yad2k_style.darknet.weights.read_weights`, for ``model``'s
+    convolution at each position (cfg order). Each chunk of Darknet's kernel (k, C_in, h, w) is
+    transposed into the slice ``[..., first:first + k]`` of the Keras kernel (h, w, C_in, C_out): of the
+    variable itself (memory: a chunk), or, with ``store``, of an array then given to ``store(variable,
+    array)`` (memory: a kernel)."""
     names = [conv_name for conv_name, _ in conv_layer_names(model.specs)]
 
     def load(position, chunks):
-        kernel = model.get_layer(names[position]).kernel.value
+        variable = model.get_layer(names[position]).kernel
+        if store is None:
+            for first, chunk in chunks:
+                variable.value[..., first:first + len(chunk)].assign(chunk.transpose(2, 3, 1, 0))
+            return
+        kernel = np.empty(variable.shape, np.float32)
         for first, chunk in chunks:
-            kernel[..., first:first + len(chunk)].assign(chunk.transpose(2, 3, 1, 0))
+            kernel[..., first:first + len(chunk)] = chunk.transpose(2, 3, 1, 0)
+        store(variable, kernel)
 
     return load
 

@@ -75,14 +75,26 @@ def read_yolo_darknet(cfg_path, weights_path, classes_path=None, *, reorg=None, 
     cfg = parse_cfg(cfg_path)
     class_names = darknet_class_names(cfg, classes_path)  # before reading a large weights file
     darknet = read_darknet(cfg, weights_path, reorg, allow_extra, progress)
-    anchors = None if cfg.region is None else np.reshape(cfg.region.anchors, (-1, 2)).astype(np.float32)
-    provenance = {"converted_from": {"cfg": Path(cfg_path).name, "weights": Path(weights_path).name},
-                  "floats_read": darknet.floats_read, "floats_in_file": darknet.floats_in_file}
-    info = artifacts.model_info(
-        darknet.model, TASK if anchors is not None else "darknet",
-        artifacts.darknet_architecture(reorg, dataclasses.asdict(darknet.header)),
+    info = darknet_info(cfg, weights_path, darknet.model, darknet, reorg, class_names)
+    return DetectionModel(darknet.model, region_anchors(cfg), class_names, str(weights_path), info)
+
+
+def region_anchors(cfg):
+    """The ``[region]``'s anchors of a parsed cfg, float32 (A, 2) ``(w, h)`` in grid cells, or None."""
+    return None if cfg.region is None else np.reshape(cfg.region.anchors, (-1, 2)).astype(np.float32)
+
+
+def darknet_info(cfg, weights_path, model, read, reorg, class_names):
+    """The ``model.json`` of a Darknet network: ``model`` gives its name and input shape, ``read`` (a
+    :class:`~yad2k_style.darknet.DarknetModel` or :class:`~yad2k_style.darknet.weights.DarknetWeights`)
+    the weights file's header and float counts."""
+    anchors = region_anchors(cfg)
+    provenance = {"converted_from": {"cfg": Path(cfg.path).name, "weights": Path(weights_path).name},
+                  "floats_read": read.floats_read, "floats_in_file": read.floats_in_file}
+    return artifacts.model_info(
+        model, TASK if anchors is not None else "darknet",
+        artifacts.darknet_architecture(reorg, dataclasses.asdict(read.header)),
         class_names=class_names, anchors=anchors, provenance=provenance)
-    return DetectionModel(darknet.model, anchors, class_names, str(weights_path), info)
 
 
 def load_registered(name):
