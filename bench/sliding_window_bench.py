@@ -12,7 +12,7 @@ import argparse
 
 import keras
 import numpy as np
-from timing import median_seconds
+from timing import median_seconds, print_table
 
 from yad2k_style.foundations.sliding_windows import (
     convolutional_classifier,
@@ -36,11 +36,10 @@ def main():
     naive, fast = median_seconds([lambda: naive_windows(classifier, image),
                                   lambda: convolutional_windows(convolutional, image)], args.runs)
     windows = window_count(args.size) ** 2
-    print(f"{windows:,} windows of a {args.size}×{args.size} image, median of {args.runs} runs "
-          f"(max difference {difference:.1e}):")
-    print(f"naive: crop and classify     {naive * 1e3:9.1f} ms")
-    print(f"convolutional: one pass      {fast * 1e3:9.1f} ms")
-    print(f"speed-up naive / conv        {naive / fast:9.1f}×")
+    print_table(f"{windows:,} windows of a {args.size}×{args.size} image, medians of {args.runs} rounds "
+                f"(max difference {difference:.1e}; per s: images)",
+                {"convolutional: one pass": fast, "naive: crop and classify": naive},
+                "naive: crop and classify", items=1)
 
 
 if __name__ == "__main__":

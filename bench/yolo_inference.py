@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from timing import median_seconds  # noqa: E402
+from timing import median_seconds, print_table  # noqa: E402
 
 MODELS = {"yolov2": 608, "yolov2-tiny": 416}
 PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default", "bf16",
@@ -248,12 +248,12 @@ def main():
             start = time.perf_counter()
             times, errors = latency_table(name, args.runs, batch)
             entry[f"batch {batch}"] = {"ms": times, "max relative error": errors}
-            print(f"\n{name} {MODELS[name]}x{MODELS[name]}, batch {batch} "
-                  f"({time.perf_counter() - start:.0f} s; error = max |output - plain's| / max |output|)")
-            print(f"  {'path':<22}{'ms':>10}{'vs opencv':>12}{'error':>10}")
-            for path in sorted(times, key=lambda p: p != "default"):
-                print(f"  {path:<22}{times[path]:>10.1f}{times[path] / times['opencv']:>11.2f}x"
-                      f"{errors[path]:>10.1e}")
+            order = sorted(times, key=lambda p: p != "default")
+            spent = time.perf_counter() - start
+            print_table(f"{name} {MODELS[name]}x{MODELS[name]}, batch {batch} ({spent:.0f} s; per s: images; "
+                        f"error = max |output - plain's| / max |output|)",
+                        {path: times[path] / 1e3 for path in order}, "opencv", items=batch,
+                        extra={"error": {path: f"{errors[path]:.1e}" for path in order}})
     if not args.no_detect:
         detect = results["detect"] = detect_throughput(max(1, args.runs // 2))
         print(f"\ndetect over {JPEGS} JPEGs (yolov2 608, batch 8): {detect['detect images/s']:.2f} images/s, "

@@ -3,6 +3,7 @@ never saw, and ``face identify`` with no arguments. No training here."""
 
 import json
 
+import numpy as np
 from PIL import Image
 
 from yad2k_style import cli
@@ -34,3 +35,20 @@ def test_identify_without_arguments(tmp_path, monkeypatch, capsys):
     assert all(line.startswith(tuple(f"{name}_" for name in SAMPLE_NAMES)) for line in lines[:-1])
     with Image.open(tmp_path / "face_matches.png") as grid:
         assert grid.size == (2 * 96 + 150, 96 * queries)
+
+
+def test_many_files_are_encoded_by_the_inference_form(tmp_path, monkeypatch):
+    """From FAST_FROM files on, encode_files runs the model's inference form: the same embeddings."""
+    from yad2k_style.face import embedder as embedder_module
+    from yad2k_style.face.synthetic import write_samples
+
+    write_samples(tmp_path)
+    paths = sorted(str(p) for p in tmp_path.glob("*.png"))
+    embedder = embedder_module.FaceEmbedder.load()
+    keras_embeddings = embedder.encode_files(paths, batch_size=4)
+    assert embedder._network is None  # fewer than FAST_FROM: the Keras model
+    monkeypatch.setattr(embedder_module, "FAST_FROM", len(paths))
+    fast = embedder.encode_files(paths, batch_size=4)
+    assert embedder._network is not None and fast.shape == (len(paths), 128)
+    np.testing.assert_allclose(fast, keras_embeddings, atol=1e-5)
+    assert np.abs(fast - keras_embeddings).max() > 0  # really another computation (batch norm folded)
