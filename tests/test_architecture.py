@@ -21,6 +21,7 @@ ALLOWED = {
     "foundations": {"registry", "training", "artifacts", "yolo"} | SHARED,
     "face": {"registry", "training", "artifacts"} | SHARED,
     "yolo": {"registry", "training", "artifacts", "darknet"} | SHARED,
+    "detection": {"registry", "training", "artifacts", "yolo"} | SHARED,
     "artifacts": {"registry", "training", "darknet"} | SHARED,
     "training": SHARED,
     "registry": {"errors"},

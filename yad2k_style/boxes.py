@@ -141,3 +141,45 @@ def wh_iou(wh, anchors):
     anchors = np.asarray(anchors, np.float64)[None, :, :]
     inter = np.prod(np.minimum(wh, anchors), axis=-1)
     return inter / (np.prod(wh, axis=-1) + np.prod(anchors, axis=-1) - inter)
+
+
+#: The scale of the region-based detectors' and SSD's box deltas: Faster R-CNN's head weights
+#: (10, 10, 5, 5), which are SSD's "variances" 0.1 and 0.2; RPNs use (1, 1, 1, 1).
+DELTA_SCALE = (10.0, 10.0, 5.0, 5.0)
+#: The largest log size change a decoded delta may make (Detectron's ``log(1000 / 16)``).
+MAX_LOG_SIZE_CHANGE = float(np.log(1000.0 / 16.0))
+
+
+def encode_deltas(boxes, anchors, scale=DELTA_SCALE):
+    """R-CNN's box deltas of ``boxes`` against ``anchors`` (both ``xyxy`` corners, (..., 4), one unit):
+    ``((x − xa) / wa, (y − ya) / ha, log(w / wa), log(h / ha))`` times ``scale``, where ``(x, y)`` is a
+    centre and ``(w, h)`` a size. Boxes and anchors must have positive sizes."""
+    ops = _ops(boxes, anchors)
+    boxes = _as_float(ops, boxes, None if ops is tf else np.float64)
+    anchors = _as_float(ops, anchors, boxes.dtype)
+    size, anchor_size = boxes[..., 2:] - boxes[..., :2], anchors[..., 2:] - anchors[..., :2]
+    centre = (boxes[..., :2] + boxes[..., 2:]) / 2
+    anchor_centre = (anchors[..., :2] + anchors[..., 2:]) / 2
+    return _concat(ops, [(centre - anchor_centre) / anchor_size, ops.log(size / anchor_size)]) * _constant(
+        ops, scale, boxes.dtype)
+
+
+def decode_deltas(deltas, anchors, scale=DELTA_SCALE):
+    """The ``xyxy`` boxes that :func:`encode_deltas` encoded as ``deltas`` (..., 4) against ``anchors``;
+    log size changes are clipped at :data:`MAX_LOG_SIZE_CHANGE` (no overflow from a wild delta)."""
+    ops = _ops(deltas, anchors)
+    deltas = _as_float(ops, deltas, None if ops is tf else np.float64)
+    anchors = _as_float(ops, anchors, deltas.dtype)
+    deltas = deltas / _constant(ops, scale, deltas.dtype)
+    anchor_size = anchors[..., 2:] - anchors[..., :2]
+    centre = (anchors[..., :2] + anchors[..., 2:]) / 2 + deltas[..., :2] * anchor_size
+    half = ops.exp(ops.minimum(deltas[..., 2:], MAX_LOG_SIZE_CHANGE)) * anchor_size / 2
+    return _concat(ops, [centre - half, centre + half])
+
+
+def _concat(ops, parts):
+    return tf.concat(parts, -1) if ops is tf else np.concatenate(parts, -1)
+
+
+def _constant(ops, values, dtype):
+    return tf.constant(values, dtype) if ops is tf else np.asarray(values, dtype)

@@ -1,0 +1,58 @@
+"""Pooling a feature map over regions: RoI pooling (Fast R-CNN), RoIAlign (Mask R-CNN) and
+position-sensitive RoI pooling (R-FCN), all by bilinear sampling (``tf.image.crop_and_resize``).
+
+A region is an ``xyxy`` box in input pixels; a feature map of stride ``s`` has cell (i, j) centred on
+pixel ``((j + 0.5) s, (i + 0.5) s)``. The region is cut into ``size × size`` bins and each bin is
+sampled at ``sampling × sampling`` points evenly inside it (at the centres of a finer grid); a point is
+read bilinearly, clamped to the map's edge cells when it lies within one cell outside the map and 0
+farther out (Detectron's RoIAlign rule). RoI pooling takes each bin's maximum over its points (no
+quantisation of the region: "crop_and_resize + max-pool"); RoIAlign their mean.
+"""
+
+import tensorflow as tf
+
+
+def roi_pool(features, boxes, box_indices, size, stride, sampling=2, mode="max"):
+    """Pool ``features`` (B, H, W, C) over ``boxes`` (R, 4) ``xyxy`` input pixels of images
+    ``box_indices`` (R,) → (R, size, size, C). ``mode``: ``"max"`` (RoI pooling) or ``"average"``
+    (RoIAlign)."""
+    if mode not in ("max", "average"):
+        raise ValueError(f"mode must be 'max' or 'average', not {mode!r}")
+    points = sample_grid(features, boxes, box_indices, size * sampling, stride)    # (R, n, n, C)
+    pool = tf.nn.max_pool2d if mode == "max" else tf.nn.avg_pool2d
+    return pool(points, sampling, sampling, "VALID")
+
+
+def position_sensitive_pool(score_maps, boxes, box_indices, size, stride, sampling=2):
+    """R-FCN's position-sensitive RoI pooling: ``score_maps`` (B, H, W, size² × K) hold, for each bin
+    (i, j) of a region in row-major order, K maps; bin (i, j) of each box averages its own group,
+    channels ``[(i size + j) K, (i size + j + 1) K)`` → (R, size, size, K). The per-region work is this
+    pooling and a vote (the mean over bins), not a network."""
+    groups = size * size
+    channels = score_maps.shape[-1]
+    if channels is None or channels % groups:
+        raise ValueError(f"score maps with {channels} channels: not {groups} groups of one size")
+    pooled = roi_pool(score_maps, boxes, box_indices, size, stride, sampling, "average")  # (R, k, k, k²K)
+    pooled = tf.reshape(pooled, (-1, groups, groups, channels // groups))   # (R, bin, group, K)
+    own = tf.linalg.diag_part(tf.transpose(pooled, (0, 3, 1, 2)))           # (R, K, bin): bin = group
+    return tf.reshape(tf.transpose(own, (0, 2, 1)), (-1, size, size, channels // groups))
+
+
+def sample_grid(features, boxes, box_indices, points, stride):
+    """Bilinear samples of ``features`` (B, H, W, C) at the centres of a ``points × points`` grid over
+    each box (R, 4) ``xyxy`` pixels of image ``box_indices`` (R,) → (R, points, points, C); with
+    ``stride`` 1 and an image for ``features``, R-CNN's warp of each region to points × points."""
+    features = tf.convert_to_tensor(features)
+    boxes = tf.cast(boxes, features.dtype)
+    padded = tf.pad(features, [[0, 0], [1, 1], [1, 1], [0, 0]], mode="SYMMETRIC")  # edge cells repeated
+    height = tf.cast(tf.shape(padded)[1] - 1, features.dtype)
+    width = tf.cast(tf.shape(padded)[2] - 1, features.dtype)
+    n = tf.cast(points, features.dtype)
+    # in cells of the padded map: pixel p is at p / stride − 0.5 + 1; first and last sample centres
+    x0, y0, x1, y1 = tf.unstack(boxes / stride + 0.5, axis=-1)
+    step_x, step_y = (x1 - x0) / n, (y1 - y0) / n
+    first_x, last_x = x0 + step_x / 2, x1 - step_x / 2
+    first_y, last_y = y0 + step_y / 2, y1 - step_y / 2
+    normalised = tf.stack([first_y / height, first_x / width, last_y / height, last_x / width], -1)
+    return tf.image.crop_and_resize(padded, normalised, tf.cast(box_indices, tf.int32), (points, points),
+                                    extrapolation_value=0.0)
