@@ -1,0 +1,144 @@
+"""Every detector of the notes on the same held-out scenes: accuracy, speed, and where the time goes.
+
+YOLOv2 (the embedded detector), SSD, Faster R-CNN, R-FCN, Fast R-CNN and R-CNN, each trained by
+``scripts/train_detectors.py`` (its run directory under ``--runs``; YOLO is the packaged one):
+
+- mAP@0.5 and mAP@[.5:.95] on ``--scenes`` held-out scenes (pycocotools, ``evaluate_detector``);
+- time per image at batch 1, the median over ``--images`` scenes, split into proposals (selective
+  search, for R-CNN and Fast R-CNN), the network, and post-processing (decoding, NMS); images/s;
+- the notes' claims ("YOLO is 1000× faster than R-CNN and 100× faster than Fast R-CNN") beside the
+  ratios measured here.
+
+Prints one table, writes a plot of speed against mAP (``--plot``) and the numbers (``--json``).
+
+    .venv/bin/python bench/detectors.py [--runs runs] [--scenes 500] [--images 50]
+"""
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+from timing import print_table
+
+from yad2k_style.detection.train import WEIGHTS_FILE
+from yad2k_style.detection.zoo import parts
+from yad2k_style.plotting import save_figure, subplots
+from yad2k_style.yolo.detector import Detector
+from yad2k_style.yolo.evaluate import evaluate_detector
+from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+
+NOTES_CLAIMS = {"R-CNN": 1000.0, "Fast R-CNN": 100.0}
+NAMES = {"yolo": "YOLOv2", "ssd": "SSD", "faster-rcnn": "Faster R-CNN", "rfcn": "R-FCN",
+         "fast-rcnn": "Fast R-CNN", "rcnn": "R-CNN"}
+
+
+def yolo_stages():
+    """The embedded YOLOv2's detector and its stages for one uint8 image: (proposals, network, post)."""
+    detector = Detector.load()
+
+    def stages(image):
+        size = np.array([[image.shape[0], image.shape[1]]], np.int32)
+        inputs = detector.model_inputs(image[None], size)
+        return None, lambda: detector.network(inputs), lambda features: detector.postprocess(features, size)
+
+    return detector, stages
+
+
+def region_stages(name, runs):
+    """A trained detector of this domain (its run directory's weights) and its stages."""
+    detector_parts = parts(name)
+    network, detector = detector_parts.network, detector_parts.detector
+    network(detector_parts.example)
+    network.load_weights(Path(runs) / name / WEIGHTS_FILE)
+    run_network = tf.function(lambda inputs: network(inputs, training=False))
+    decode = tf.function(lambda outputs: detector.decode(*outputs))
+
+    def stages(image):
+        batch = image[None].astype(np.float32) / 255.0
+        if detector.propose is None:
+            inputs = tf.constant(batch)
+            return None, lambda: run_network(inputs), decode
+        holder = {}
+
+        def propose():
+            holder["inputs"] = detector.inputs(batch, [image])
+
+        return propose, lambda: run_network(holder["inputs"]), decode
+
+    return detector, stages
+
+
+def time_stages(stages, images, warmup=2):
+    """Median seconds per image of (proposals, network, post-processing) over ``images``."""
+    times = {"proposals": [], "network": [], "post-processing": []}
+    for k, image in enumerate(images):
+        propose, network, post = stages(image)
+        start = time.perf_counter()
+        if propose is not None:
+            propose()
+        proposed = time.perf_counter()
+        outputs = network()
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, outputs)
+        ran = time.perf_counter()
+        tf.nest.map_structure(lambda t: t.numpy() if hasattr(t, "numpy") else t, post(outputs))
+        done = time.perf_counter()
+        if k >= warmup:
+            times["proposals"].append(proposed - start)
+            times["network"].append(ran - proposed)
+            times["post-processing"].append(done - ran)
+    return {stage: statistics.median(values) for stage, values in times.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", default="runs", help="the run directories of scripts/train_detectors.py")
+    parser.add_argument("--scenes", type=int, default=500, help="held-out scenes for mAP (default 500)")
+    parser.add_argument("--images", type=int, default=50, help="scenes timed at batch 1 (default 50)")
+    parser.add_argument("--plot", default="bench/detectors.png", help="speed against mAP (PNG)")
+    parser.add_argument("--json", default="bench/detectors.json", help="the numbers")
+    args = parser.parse_args()
+    images = [np.asarray(s.image) for s in scenes(EVALUATION_SEED, args.images)]
+    results = {}
+    for name in NAMES:
+        if name != "yolo" and not (Path(args.runs) / name / WEIGHTS_FILE).exists():
+            print(f"{NAMES[name]}: no trained weights in {Path(args.runs) / name}; skipped")
+            continue
+        detector, stages = yolo_stages() if name == "yolo" else region_stages(name, args.runs)
+        evaluation = evaluate_detector(detector, scenes=args.scenes).evaluation
+        split = time_stages(stages, images)
+        results[NAMES[name]] = {"map_50": evaluation.map_50, "map_50_95": evaluation.map_50_95, **split,
+                                "total": sum(split.values())}
+        print(f"{NAMES[name]}: mAP@0.5 {evaluation.map_50:.3f}, {sum(split.values()) * 1e3:.1f} ms per image",
+              flush=True)
+    seconds = {name: r["total"] for name, r in results.items()}
+    extra = {"mAP@.5": {n: f"{r['map_50']:.3f}" for n, r in results.items()},
+             "mAP@.5:.95": {n: f"{r['map_50_95']:.3f}" for n, r in results.items()},
+             "proposals": {n: f"{r['proposals'] * 1e3:.1f}" for n, r in results.items()},
+             "network": {n: f"{r['network'] * 1e3:.1f}" for n, r in results.items()},
+             "post": {n: f"{r['post-processing'] * 1e3:.1f}" for n, r in results.items()}}
+    print_table(f"{args.scenes} held-out scenes, batch 1 (per s: images; proposals / network / post in ms)",
+                seconds, "YOLOv2", items=1, extra=extra)
+    for other, claim in NOTES_CLAIMS.items():
+        if other in results and "YOLOv2" in results:
+            measured = results[other]["total"] / results["YOLOv2"]["total"]
+            results[other][f"YOLO speed-up (notes: {claim:.0f}x)"] = measured
+            print(f"  YOLOv2 vs {other}: {measured:.1f}x faster here; the notes claim {claim:.0f}x")
+    figure, axis = subplots(figsize=(6, 4))
+    for name, r in results.items():
+        axis.scatter(1 / r["total"], r["map_50"], s=40)
+        axis.annotate(name, (1 / r["total"], r["map_50"]), textcoords="offset points", xytext=(5, 3))
+    axis.set_xscale("log")
+    axis.set_xlabel("images per second, batch 1, 2 CPU cores (log)")
+    axis.set_ylabel("mAP@0.5, 500 held-out scenes")
+    axis.grid(True, alpha=0.3)
+    save_figure(figure, args.plot)
+    Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nwritten {args.plot} and {args.json}")
+
+
+if __name__ == "__main__":
+    main()
