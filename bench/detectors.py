@@ -58,14 +58,13 @@ def region_stages(name, runs):
     decode = tf.function(lambda outputs: detector.decode(*outputs))
 
     def stages(image):
-        batch = image[None].astype(np.float32) / 255.0
         if detector.propose is None:
-            inputs = tf.constant(batch)
+            inputs = detector.inputs(image[None])
             return None, lambda: run_network(inputs), decode
         holder = {}
 
         def propose():
-            holder["inputs"] = detector.inputs(batch, [image])
+            holder["inputs"] = detector.inputs(image[None])
 
         return propose, lambda: run_network(holder["inputs"]), decode
 

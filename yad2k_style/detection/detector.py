@@ -1,20 +1,20 @@
-"""This domain's detectors behind the interface of YOLO's :class:`~yad2k_style.yolo.detector.Detector`
-that evaluation uses: ``class_names`` and ``detect(images) → [Detections]``."""
+"""This domain's detectors behind YOLO's interface (:class:`~yad2k_style.yolo.detector.ImageDetector`):
+``detect`` on PIL images, ``detect_files`` on files, ``detect_batch`` on a prepared batch — so
+``evaluate``, ``detect`` and the comparison run them as they run YOLO."""
 
 import numpy as np
 import tensorflow as tf
-from PIL import Image
 
 from yad2k_style.detection.selective_search import selective_search
-from yad2k_style.images import to_rgb
-from yad2k_style.yolo.detector import Detections
+from yad2k_style.images import resize_image
+from yad2k_style.yolo.detector import ImageDetector
 from yad2k_style.yolo.synthetic import SCENE_SIZE
 
 
-class SceneDetector:
+class SceneDetector(ImageDetector):
     """Runs ``network`` and ``decode(*outputs) → (boxes (B, K, 4) xyxy input pixels, scores (B, K),
-    classes (B, K), valid (B,))`` on images of any size, stretched to S×S (float32 in [0, 1]); boxes come
-    back in each image's own pixels, clipped to it.
+    classes (B, K), valid (B,))``; images of any size are stretched to S×S (bicubic, as YOLO's
+    detector does) and the network sees float32 in [0, 1]; boxes come back in each image's own pixels.
 
     ``propose``: None for a network of images alone; else the most selective-search proposals per
     image, and the network takes ``(images, proposals (B, propose, 4), valid (B,))``.
@@ -25,31 +25,29 @@ class SceneDetector:
         self.input_size, self.propose = input_size, propose
         self._run = tf.function(lambda inputs: self.decode(*self.network(inputs, training=False)))
 
-    def detect(self, images, batch_size=8):
-        """Detections for PIL images (any mode and size) → one :class:`Detections` per image."""
-        results = []
+    def prepare(self, image):
+        """An RGB PIL image → uint8 (S, S, 3)."""
         size = (self.input_size, self.input_size)
-        for start in range(0, len(images), batch_size):
-            chunk = [to_rgb(image) for image in images[start:start + batch_size]]
-            resized = [image.resize(size, Image.BILINEAR) if image.size != size else image for image in chunk]
-            batch = np.stack([np.asarray(image, np.float32) / 255.0 for image in resized])
-            outputs = self._run(self.inputs(batch, resized))
-            boxes, scores, classes, valid = (np.asarray(t) for t in outputs)
-            for k, image in enumerate(chunk):
-                n = int(valid[k])
-                limits = np.array([image.width, image.height] * 2, np.float32)
-                kept = np.clip(boxes[k, :n] * limits / self.input_size, 0, limits)
-                results.append(Detections(kept.astype(np.float32), scores[k, :n].astype(np.float32),
-                                          classes[k, :n].astype(np.int32)))
-        return results
+        return np.asarray(image if image.size == size else resize_image(image, size), np.uint8)
 
-    def inputs(self, batch, images):
-        """The network's inputs for ``batch`` (B, S, S, 3): the images, with their proposals if any."""
+    def detect_batch(self, images, image_sizes):
+        """Padded detections of a prepared batch, in the original images' pixels (see the base class)."""
+        images = np.asarray(images)
+        boxes, scores, classes, valid = (np.asarray(t) for t in self._run(self.inputs(images)))
+        heights, widths = (np.asarray(image_sizes, np.float32)[:, k, None] for k in (0, 1))
+        limits = np.stack([widths, heights, widths, heights], -1)                    # (B, 1, 4)
+        boxes = np.clip(boxes * limits / self.input_size, 0, limits)
+        return boxes.astype(np.float32), scores.astype(np.float32), classes.astype(np.int32), valid
+
+    def inputs(self, images):
+        """The network's inputs for a prepared uint8 batch: the images in [0, 1], with their proposals
+        when the network takes them."""
+        batch = tf.constant(images.astype(np.float32) / 255.0)
         if self.propose is None:
-            return tf.constant(batch)
+            return batch
         proposals = np.zeros((len(images), self.propose, 4), np.float32)
         counts = np.zeros(len(images), np.int32)
         for k, image in enumerate(images):
-            found = selective_search(np.asarray(image))[:self.propose]
+            found = selective_search(image)[:self.propose]
             proposals[k, :len(found)], counts[k] = found, len(found)
-        return tf.constant(batch), tf.constant(proposals), tf.constant(counts)
+        return batch, tf.constant(proposals), tf.constant(counts)
