@@ -54,7 +54,7 @@ def test_roi_targets_take_the_true_boxes_as_candidates():
 
 def test_model_loss_and_decoding_run_on_a_batch():
     tf.keras.utils.set_random_seed(0)
-    model = frcnn.FasterRCNN(3)
+    model = frcnn.faster_rcnn_model(3)
     images = tf.random.uniform((2, 128, 128, 3), seed=1)
     proposals, valid, logits, deltas = model(images)
     assert proposals.shape == (2, frcnn.TEST_PROPOSALS, 4) and logits.shape == (2, frcnn.TEST_PROPOSALS, 4)
@@ -81,17 +81,18 @@ def test_model_loss_and_decoding_run_on_a_batch():
 
 def test_rfcn_head_is_a_pooling_and_a_vote():
     """R-FCN's logits for a region are the mean over its 3 × 3 bins of each bin's own score map."""
-    from yad2k_style.detection.rfcn import BINS, RFCN
+    from yad2k_style.detection.rfcn import BINS, rfcn_model
     from yad2k_style.detection.roi_pooling import position_sensitive_pool
 
     tf.keras.utils.set_random_seed(0)
-    model = RFCN(3)
+    model = rfcn_model(3)
     images = tf.random.uniform((1, 128, 128, 3), seed=2)
-    features = model.features(images)
+    features = model.get_layer("features")(images)
     rois = tf.constant([[[8.0, 16.0, 72.0, 60.0], [40.0, 40.0, 64.0, 100.0]]])
-    logits, deltas = model.classify(features, rois)
-    score_maps, box_maps = model.head(features)
+    head = model.get_layer("head")
+    logits, deltas = head([features, rois])
+    score_maps = head.get_layer("ps_scores")(features)
     want = tf.reduce_mean(position_sensitive_pool(score_maps, rois[0], [0, 0], BINS, 8), [1, 2])
     np.testing.assert_allclose(logits[0].numpy(), want.numpy(), rtol=1e-5, atol=1e-6)
     assert deltas.shape == (1, 2, 3, 4) and np.all(deltas[0, :, 0].numpy() == deltas[0, :, 2].numpy())
-    assert sum(layer.count_params() for layer in model.head.layers) == 128 * 9 * 4 + 9 * 4 + 128 * 36 + 36
+    assert head.count_params() == 128 * 9 * 4 + 9 * 4 + 128 * 36 + 36  # two 1×1 convolutions, no more

@@ -5,7 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from yad2k_style.detection.faster_rcnn import decode_detections
-from yad2k_style.detection.rcnn import CROP, RCNN
+from yad2k_style.detection.rcnn import CROP, rcnn_model
 from yad2k_style.detection.roi_pooling import sample_grid
 from yad2k_style.detection.selective_search import scene_proposals, selective_search
 from yad2k_style.detection.train import proposal_cache
@@ -47,13 +47,13 @@ def test_rcnn_classifies_each_region_from_its_own_crop():
     """No feature is shared: a region's outputs do not depend on the other regions or the rest of the
     image."""
     tf.keras.utils.set_random_seed(1)
-    model = RCNN(3)
+    model = rcnn_model(3)
     images = np.random.default_rng(2).uniform(size=(1, 128, 128, 3)).astype(np.float32)
     boxes = tf.constant([[[10.0, 10.0, 50.0, 40.0], [60.0, 60.0, 120.0, 100.0]]])
-    _, _, logits, deltas = model((tf.constant(images), boxes, tf.constant([2])))
+    _, _, logits, deltas = model([tf.constant(images), boxes, tf.constant([2])])
     changed = images.copy()
     changed[0, 70:, 70:] = 0.0   # inside the second box only
-    _, _, logits2, _ = model((tf.constant(changed), boxes, tf.constant([2])))
+    _, _, logits2, _ = model([tf.constant(changed), boxes, tf.constant([2])])
     np.testing.assert_allclose(logits2[0, 0].numpy(), logits[0, 0].numpy(), rtol=1e-6)
     assert np.abs(logits2[0, 1].numpy() - logits[0, 1].numpy()).max() > 1e-4
     found = decode_detections(boxes, tf.constant([2]), logits, deltas, score_threshold=0.0)

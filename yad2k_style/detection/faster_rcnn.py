@@ -24,7 +24,7 @@ from yad2k_style.boxes import DELTA_SCALE, decode_deltas, encode_deltas
 from yad2k_style.detection.anchors import anchor_grid
 from yad2k_style.detection.backbone import backbone_maps, conv_block
 from yad2k_style.detection.matching import POSITIVE, assign, sample
-from yad2k_style.detection.roi_pooling import roi_pool
+from yad2k_style.detection.region_layers import Proposals, RoIPooling
 from yad2k_style.netspec import LEAKY_SLOPE
 
 INPUT_SIZE, STRIDE, FEATURES = 128, 8, 128
@@ -43,9 +43,9 @@ def rpn_anchors(input_size=INPUT_SIZE):
     return anchor_grid((cells, cells), STRIDE, ANCHOR_SIZES, ANCHOR_RATIOS)
 
 
-def shared_features(name="features", input_size=INPUT_SIZE):
+def shared_features(input_shape=(INPUT_SIZE, INPUT_SIZE, 3), name="features"):
     """The shared convolutional features: image (B, S, S, 3) in [0, 1] → (B, S/8, S/8, 128)."""
-    inputs = keras.Input((input_size, input_size, 3), name="image")
+    inputs = keras.Input(input_shape, name="image")
     stride8, stride16, _ = backbone_maps(inputs)
     lateral = keras.layers.Conv2D(FEATURES, 1, name="lateral8")(stride8)
     top = keras.layers.Conv2D(FEATURES, 1, name="lateral16")(stride16)
@@ -66,70 +66,37 @@ def region_proposal_network(anchors_per_cell=ANCHORS_PER_CELL, name="rpn"):
 
 
 def box_head(num_classes, name="head"):
-    """Pooled regions (R, 7, 7, 128) → ``[class logits (R, C + 1), class box deltas (R, C, 4)]``."""
-    pooled = keras.Input((ROI_SIZE, ROI_SIZE, FEATURES), name="pooled")
-    x = keras.layers.Flatten(name="head_flatten")(pooled)
+    """Fast R-CNN's per-region stage: ``[features (B, h, w, 128), regions (B, R, 4) xyxy pixels]`` → RoI
+    pooling (7×7, max over 2×2 samples a bin) → two fully connected layers of 256 → ``[class logits
+    (B, R, C + 1), class box deltas (B, R, C, 4)]``."""
+    features = keras.Input((None, None, FEATURES), name="features")
+    regions = keras.Input((None, 4), name="regions")
+    pooled = RoIPooling(ROI_SIZE, STRIDE, name="roi_pool")([features, regions])
+    x = keras.layers.Reshape((-1, ROI_SIZE * ROI_SIZE * FEATURES), name="head_flatten")(pooled)
     for k in (1, 2):
         x = keras.layers.Dense(256, name=f"head_fc{k}")(x)
         x = keras.layers.LeakyReLU(LEAKY_SLOPE, name=f"head_leaky{k}")(x)
     logits = keras.layers.Dense(num_classes + 1, name="head_classes")(x)
-    deltas = keras.layers.Reshape((num_classes, 4), name="head_deltas_per_class")(
+    deltas = keras.layers.Reshape((-1, num_classes, 4), name="head_deltas_per_class")(
         keras.layers.Dense(num_classes * 4, name="head_deltas")(x))
-    return keras.Model(pooled, [logits, deltas], name=name)
+    return keras.Model([features, regions], [logits, deltas], name=name)
 
 
-class FasterRCNN(keras.Model):
-    """The detector: ``features``, ``rpn`` and ``head`` sub-models and the steps between them.
-
-    ``model(images)`` → ``(proposals (B, P, 4), valid proposals (B,), class logits (B, P, C + 1), box
-    deltas (B, P, C, 4))`` with P = :data:`TEST_PROPOSALS`; :func:`decode_detections` turns them into
-    detections."""
-
-    def __init__(self, num_classes=3, input_size=INPUT_SIZE, name="faster_rcnn_shapes", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.num_classes, self.input_size = num_classes, input_size
-        self.features = shared_features(input_size=input_size)
-        self.rpn = region_proposal_network()
-        self.head = self.build_head(num_classes)
-        self.anchors = tf.constant(rpn_anchors(input_size))
-
-    def build_head(self, num_classes):
-        """The per-region part: Fast R-CNN's :func:`box_head`."""
-        return box_head(num_classes)
-
-    def call(self, images, training=False):
-        features = self.features(images, training=training)
-        objectness, rpn_deltas = self.rpn(features, training=training)
-        proposals, valid = self.propose(objectness, rpn_deltas, TEST_PROPOSALS)
-        logits, deltas = self.classify(features, proposals, training=training)
-        return proposals, valid, logits, deltas
-
-    def propose(self, objectness, rpn_deltas, count):
-        """The best ``count`` proposals per image after NMS → ((B, count, 4) xyxy pixels, valid (B,))."""
-        boxes = tf.clip_by_value(decode_deltas(rpn_deltas, self.anchors, RPN_SCALE), 0.0,
-                                 float(self.input_size))
-        sides = tf.reduce_min(boxes[..., 2:] - boxes[..., :2], -1)
-        scores = tf.where(sides >= MIN_PROPOSAL_SIDE, tf.sigmoid(objectness), 0.0)
-        yxyx = tf.gather(boxes, [1, 0, 3, 2], axis=-1) / self.input_size
-        kept, _, _, valid = tf.image.combined_non_max_suppression(
-            yxyx[:, :, None, :], scores[..., None], count, count, PROPOSAL_NMS, score_threshold=0.0,
-            pad_per_class=False, clip_boxes=False)
-        return tf.stop_gradient(tf.gather(kept, [1, 0, 3, 2], axis=-1) * self.input_size), valid
-
-    def classify(self, features, rois, training=False):
-        """Head outputs for ``rois`` (B, R, 4) → (B, R, C + 1), (B, R, C, 4)."""
-        return classify_regions(self.head, features, rois, self.num_classes, training)
-
-
-def classify_regions(head, features, rois, num_classes, training=False):
-    """Fast R-CNN's per-region step: RoI pooling of ``rois`` (B, R, 4) xyxy pixels on ``features``
-    (B, h, w, 128), then ``head`` → class logits (B, R, C + 1) and class box deltas (B, R, C, 4)."""
-    batch, count = tf.shape(rois)[0], tf.shape(rois)[1]
-    flat = tf.reshape(rois, (-1, 4))
-    pooled = roi_pool(features, flat, tf.repeat(tf.range(batch), count), ROI_SIZE, STRIDE)
-    logits, deltas = head(pooled, training=training)
-    return (tf.reshape(logits, (batch, count, num_classes + 1)),
-            tf.reshape(deltas, (batch, count, num_classes, 4)))
+def faster_rcnn_model(num_classes=3, input_shape=(INPUT_SIZE, INPUT_SIZE, 3), head=box_head,
+                      name="faster_rcnn_shapes"):
+    """The detector: image (B, S, S, 3) in [0, 1] → ``[proposals (B, P, 4) xyxy pixels, valid (B,),
+    class logits (B, P, C + 1), box deltas (B, P, C, 4)]``, P = :data:`TEST_PROPOSALS`
+    (:func:`decode_detections` makes detections of them). Its nested models ``features``, ``rpn`` and
+    ``head`` (``head(num_classes)`` builds it: :func:`box_head`, or R-FCN's) and its ``proposals`` layer
+    are what training calls one by one."""
+    image = keras.Input(input_shape, name="image")
+    features = shared_features(input_shape)(image)
+    objectness, deltas = region_proposal_network()(features)
+    proposals, valid = Proposals(input_shape[0], STRIDE, ANCHOR_SIZES, ANCHOR_RATIOS, TEST_PROPOSALS,
+                                 PROPOSAL_NMS, RPN_SCALE, MIN_PROPOSAL_SIDE, name="proposals")(
+        [objectness, deltas])
+    logits, box_deltas = head(num_classes)([features, proposals])
+    return keras.Model(image, [proposals, valid, logits, box_deltas], name=name)
 
 
 def rpn_targets(anchors, boxes, rng):
@@ -184,20 +151,21 @@ def faster_rcnn_loss(model, images, targets, rng):
     sampled RoIs and smooth L1 of each foreground RoI's own class deltas, divided by the RoIs.
     """
     rpn_labels, rpn_deltas, boxes, classes, counts = targets
-    features = model.features(images, training=True)
-    objectness, predicted_rpn = model.rpn(features, training=True)
+    features = model.get_layer("features")(images, training=True)
+    objectness, predicted_rpn = model.get_layer("rpn")(features, training=True)
     sampled = tf.cast(rpn_labels >= 0, tf.float32)
     anchors_used = tf.maximum(tf.reduce_sum(sampled), 1.0)
     rpn_class = tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(
         tf.cast(tf.maximum(rpn_labels, 0), tf.float32), objectness) * sampled) / anchors_used
     positive = tf.cast(rpn_labels == 1, tf.float32)
     rpn_box = tf.reduce_sum(_smooth_l1(rpn_deltas, predicted_rpn) * positive) / anchors_used
-    proposals, valid = model.propose(objectness, predicted_rpn, TRAIN_PROPOSALS)
+    proposals, valid = model.get_layer("proposals")([objectness, predicted_rpn], count=TRAIN_PROPOSALS)
     rois, roi_labels, roi_deltas = tf.numpy_function(
         lambda *a: roi_targets(*a, rng), [proposals, valid, boxes, classes, counts],
         [tf.float32, tf.int32, tf.float32])
     rois.set_shape((None, ROI_SAMPLES, 4))
-    head_class, head_box = head_loss(roi_labels, roi_deltas, *model.classify(features, rois, training=True))
+    head_class, head_box = head_loss(roi_labels, roi_deltas, *model.get_layer("head")([features, rois],
+                                                                                        training=True))
     total = rpn_class + rpn_box + head_class + head_box
     return total, {"rpn_class": rpn_class, "rpn_box": rpn_box, "head_class": head_class, "head_box": head_box}
 
@@ -218,7 +186,7 @@ def head_loss(roi_labels, roi_deltas, logits, deltas):
 
 def decode_detections(proposals, valid, logits, deltas, input_size=INPUT_SIZE, score_threshold=0.01,
                       iou_threshold=0.45, max_boxes=100):
-    """Detections from :class:`FasterRCNN`'s outputs: each proposal's class boxes decoded, suppressed
+    """Detections from :func:`faster_rcnn_model`'s outputs: each proposal's class boxes decoded, suppressed
     per class → (boxes (B, K, 4) xyxy pixels, scores (B, K), classes (B, K) int32, valid (B,))."""
     scores = tf.nn.softmax(logits)[..., 1:]                                          # (B, P, C)
     present = tf.sequence_mask(valid, tf.shape(proposals)[1], scores.dtype)[..., None]

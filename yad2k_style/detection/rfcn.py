@@ -8,39 +8,29 @@ the per-region work is a pooling and a vote. Box deltas are class-agnostic, as i
 """
 
 import keras
-import tensorflow as tf
 
-from yad2k_style.detection.faster_rcnn import FEATURES, INPUT_SIZE, STRIDE, FasterRCNN
-from yad2k_style.detection.roi_pooling import position_sensitive_pool
+from yad2k_style.detection.faster_rcnn import FEATURES, INPUT_SIZE, STRIDE, faster_rcnn_model
+from yad2k_style.detection.region_layers import PositionSensitiveVote
 
 BINS = 3  # k: a region is cut into k × k bins
 
 
-def position_sensitive_maps(num_classes, name="ps_head"):
-    """Features (B, h, w, 128) → ``[score maps (B, h, w, k²(C + 1)), box maps (B, h, w, k² 4)]``,
-    channels bin-major: bin (i, j)'s maps are the group ``i k + j``."""
+def position_sensitive_head(num_classes, name="head"):
+    """``[features (B, h, w, 128), regions (B, R, 4)]`` → ``[class logits (B, R, C + 1), box deltas
+    (B, R, C, 4)]`` (the same deltas for every class). The maps' channels are bin-major: bin (i, j)'s
+    are the group ``i k + j``."""
     features = keras.Input((None, None, FEATURES), name="features")
+    regions = keras.Input((None, 4), name="regions")
     scores = keras.layers.Conv2D(BINS * BINS * (num_classes + 1), 1, name="ps_scores")(features)
     boxes = keras.layers.Conv2D(BINS * BINS * 4, 1, name="ps_boxes")(features)
-    return keras.Model(features, [scores, boxes], name=name)
+    logits = PositionSensitiveVote(BINS, STRIDE, name="ps_vote_scores")([scores, regions])
+    deltas = PositionSensitiveVote(BINS, STRIDE, name="ps_vote_boxes")([boxes, regions])
+    deltas = keras.layers.Reshape((-1, 1, 4), name="ps_deltas_one_class")(deltas)
+    deltas = keras.layers.Concatenate(axis=2, name="ps_deltas_every_class")([deltas] * num_classes)
+    return keras.Model([features, regions], [logits, deltas], name=name)
 
 
-class RFCN(FasterRCNN):
-    """Faster R-CNN with R-FCN's head; the same outputs (box deltas repeated for every class)."""
-
-    def __init__(self, num_classes=3, input_size=INPUT_SIZE, name="rfcn_shapes", **kwargs):
-        super().__init__(num_classes, input_size, name=name, **kwargs)
-
-    def build_head(self, num_classes):
-        return position_sensitive_maps(num_classes)
-
-    def classify(self, features, rois, training=False):
-        batch, count = tf.shape(rois)[0], tf.shape(rois)[1]
-        flat = tf.reshape(rois, (-1, 4))
-        indices = tf.repeat(tf.range(batch), count)
-        score_maps, box_maps = self.head(features, training=training)
-        logits = tf.reduce_mean(position_sensitive_pool(score_maps, flat, indices, BINS, STRIDE), [1, 2])
-        deltas = tf.reduce_mean(position_sensitive_pool(box_maps, flat, indices, BINS, STRIDE), [1, 2])
-        deltas = tf.tile(deltas[:, None, :], (1, self.num_classes, 1))
-        return (tf.reshape(logits, (batch, count, self.num_classes + 1)),
-                tf.reshape(deltas, (batch, count, self.num_classes, 4)))
+def rfcn_model(num_classes=3, input_shape=(INPUT_SIZE, INPUT_SIZE, 3), name="rfcn_shapes"):
+    """Faster R-CNN's model (:func:`~yad2k_style.detection.faster_rcnn.faster_rcnn_model`, the same
+    outputs) with R-FCN's head."""
+    return faster_rcnn_model(num_classes, input_shape, position_sensitive_head, name)

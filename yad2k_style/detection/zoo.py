@@ -13,9 +13,9 @@ import tensorflow as tf
 
 from yad2k_style.detection import faster_rcnn, ssd
 from yad2k_style.detection.detector import SceneDetector
-from yad2k_style.detection.fast_rcnn import MAX_PROPOSALS, FastRCNN
-from yad2k_style.detection.rcnn import RCNN
-from yad2k_style.detection.rfcn import RFCN
+from yad2k_style.detection.fast_rcnn import MAX_PROPOSALS, fast_rcnn_model
+from yad2k_style.detection.rcnn import rcnn_model
+from yad2k_style.detection.rfcn import rfcn_model
 from yad2k_style.detection.train import proposal_batches, proposal_cache, scene_batches
 from yad2k_style.yolo.synthetic import MAX_OBJECTS, SCENE_SIZE, SHAPE_CLASSES
 
@@ -43,8 +43,8 @@ def parts(name):
     if name == "ssd":
         return _ssd()
     if name in ("faster-rcnn", "rfcn"):
-        return _two_stage(faster_rcnn.FasterRCNN if name == "faster-rcnn" else RFCN)
-    return _external_proposals(FastRCNN if name == "fast-rcnn" else RCNN)
+        return _two_stage(faster_rcnn.faster_rcnn_model if name == "faster-rcnn" else rfcn_model)
+    return _external_proposals(fast_rcnn_model if name == "fast-rcnn" else rcnn_model)
 
 
 def _ssd():
@@ -65,8 +65,8 @@ def _ssd():
     return DetectorParts(network, detector, tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)), loss, data)
 
 
-def _two_stage(detector_class):
-    network = detector_class(NUM_CLASSES)
+def _two_stage(builder):
+    network = builder(NUM_CLASSES)
     anchors = faster_rcnn.rpn_anchors()
     signature = (tf.TensorSpec((len(anchors),), tf.int32), tf.TensorSpec((len(anchors), 4), tf.float32),
                  tf.TensorSpec((MAX_OBJECTS, 4), tf.float32), tf.TensorSpec((MAX_OBJECTS,), tf.int32),
@@ -87,8 +87,8 @@ def _two_stage(detector_class):
     return DetectorParts(network, detector, tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)), loss, data)
 
 
-def _external_proposals(detector_class):
-    network = detector_class(NUM_CLASSES)
+def _external_proposals(builder):
+    network = builder(NUM_CLASSES)
     samples = faster_rcnn.ROI_SAMPLES
     signature = (tf.TensorSpec((samples, 4), tf.float32), tf.TensorSpec((samples,), tf.int32),
                  tf.TensorSpec((samples, 4), tf.float32))
