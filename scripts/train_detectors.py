@@ -9,17 +9,24 @@
 For fast-rcnn and rcnn, ``--scenes-per-epoch`` is the set of training scenes whose selective-search
 proposals are computed once into ``OUT/proposals/`` (and reused every epoch). Rerunning the same
 command continues an unfinished run from its last epoch; a finished run is evaluated again. The
-evaluation (500 held-out scenes, pycocotools) is written to ``OUT/evaluation.json``.
+evaluation (500 held-out scenes, pycocotools) is written to ``OUT/evaluation.json``. ``--package``
+then writes the network into the package, ``weights/detection/NAME/`` (float16 weights; evaluated
+again there, its figures in its ``model.json``), what ``detect --model NAME-shapes`` loads.
 """
 
 import argparse
 import json
+import shutil
 import time
 from pathlib import Path
 
+from yad2k_style.artifacts import update_info
+from yad2k_style.detection import zoo
 from yad2k_style.detection.train import Schedule, train_detector
 from yad2k_style.detection.zoo import NAMES, parts
 from yad2k_style.yolo.evaluate import evaluate_detector
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "detection"
 
 
 def main():
@@ -30,6 +37,7 @@ def main():
     parser.add_argument("--scenes-per-epoch", type=int, default=Schedule.scenes_per_epoch)
     parser.add_argument("--batch-size", type=int, default=Schedule.batch_size)
     parser.add_argument("--learning-rate", type=float, default=Schedule.learning_rate)
+    parser.add_argument("--package", action="store_true", help="write the trained network into weights/")
     args = parser.parse_args()
     schedule = Schedule(args.epochs, args.scenes_per_epoch, args.batch_size, args.learning_rate)
     detector = parts(args.detector)
@@ -43,6 +51,27 @@ def main():
     Path(args.out, "evaluation.json").write_text(json.dumps(figures, indent=1) + "\n")
     e = run.evaluation
     print(f"{args.detector}: mAP@0.5 {e.map_50:.3f}, mAP@[.5:.95] {e.map_50_95:.3f} on {run.source}")
+    if args.package:
+        package(args.detector, detector.network, vars(args), trained)
+
+
+def package(name, network, arguments, trained_seconds):
+    """Write ``network`` into ``weights/detection/NAME`` (replacing it) and record its own evaluation."""
+    target = PACKAGE_DIR / name
+    staging = PACKAGE_DIR / f".{name}.new"
+    shutil.rmtree(staging, ignore_errors=True)
+    command = " ".join(["scripts/train_detectors.py", name] + [
+        f"--{key.replace('_', '-')} {value}" for key, value in arguments.items()
+        if key not in ("detector", "out", "package")])
+    zoo.package(name, network, staging, provenance={"trained_by": command})
+    run = evaluate_detector(zoo.load_scene_detector(staging))
+    update_info(staging, provenance={"trained_by": command, "map_50": run.evaluation.map_50,
+                                     "map_50_95": run.evaluation.map_50_95, "evaluated_on": run.source,
+                                     "train_seconds_last_call": round(trained_seconds)})
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    print(f"packaged {target}: mAP@0.5 {run.evaluation.map_50:.3f}, mAP@[.5:.95] "
+          f"{run.evaluation.map_50_95:.3f} with float16 weights")
 
 
 if __name__ == "__main__":

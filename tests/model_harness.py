@@ -30,8 +30,9 @@ def check_model(model, *, params, output_shape, tmp_path, input_shape=None, relo
     assert model.count_params() == params
     last_output = model.output_shape[-1] if isinstance(model.output_shape, list) else model.output_shape
     assert tuple(last_output[1:]) == tuple(output_shape)
-    if input_shape is not None:
-        assert tuple(model.input_shape[1:]) == tuple(input_shape)
+    if input_shape is not None:  # a model's first input (the image, for detectors given proposals)
+        first_input = model.input_shape[0] if isinstance(model.input_shape, list) else model.input_shape
+        assert tuple(first_input[1:]) == tuple(input_shape)
     names = [layer.name for layer in model.layers]
     assert len(set(names)) == len(names)
     if not reload:

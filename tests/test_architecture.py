@@ -16,7 +16,7 @@ SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "
 ALLOWED = {
     "__main__": {"cli"},
     "__init__": set(),
-    "cli": {"registry", "artifacts", "yolo", "face", "style", "foundations"} | SHARED,
+    "cli": {"registry", "artifacts", "yolo", "detection", "face", "style", "foundations"} | SHARED,
     "style": {"registry"} | SHARED,
     "foundations": {"registry", "training", "artifacts", "yolo"} | SHARED,
     "face": {"registry", "training", "artifacts"} | SHARED,

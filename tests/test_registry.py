@@ -22,7 +22,7 @@ def test_entry_builds_as_stated(name, tmp_path):
     model = entry.build()
     check_model(model, params=entry.params, output_shape=entry.output_shape, input_shape=entry.input_shape,
                 tmp_path=tmp_path, reload=name in SMALL)
-    if entry.class_names:
+    if entry.class_names and entry.builder.startswith("yad2k_style.yolo"):
         classes = read_classes(asset_path(entry.class_names))
         anchors = read_anchors(asset_path(entry.anchors)) if entry.anchors else np.zeros((5, 2))
         assert entry.output_shape[-1] == len(anchors) * (5 + len(classes))
@@ -34,6 +34,9 @@ def test_entry_builds_as_stated(name, tmp_path):
 @pytest.mark.parametrize("name", list(registry.MODELS))
 def test_weights_sources(name):
     weights = registry.get(name).weights
+    if weights is None:  # trained by scripts/train_detectors.py, not packaged yet
+        assert registry.get(name).builder.startswith("yad2k_style.detection.")
+        return
     assert weights.format in ("darknet", "openface-csv", "model-directory", "keras")
     assert weights.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", weights.sha256)
     for file in weights.files:

@@ -36,3 +36,35 @@ def test_load_matching_weights_reports_the_layers_that_kept_their_initialisation
         load_matching_weights(same, tmp_path / "bad.weights.h5")
     for weight, kept in zip(same.weights, before, strict=True):
         np.testing.assert_array_equal(weight.numpy(), kept)
+
+
+def test_load_weights_by_layer_name_ignores_the_file_layout(tmp_path):
+    """A file saved from one arrangement of named layers loads into another by the layers' names."""
+    import keras
+
+    from yad2k_style.training import load_weights_by_layer_name
+
+    def nested(seed):
+        keras.utils.set_random_seed(seed)
+        inner_in = keras.Input((4,), name="inner_in")
+        inner = keras.Model(inner_in, keras.layers.Dense(3, name="fc_a")(inner_in), name="inner")
+        image = keras.Input((4,), name="x")
+        return keras.Model(image, keras.layers.Dense(2, name="fc_b")(inner(image)), name="outer")
+
+    def flat(seed):
+        keras.utils.set_random_seed(seed)
+        image = keras.Input((4,), name="x")
+        hidden = keras.layers.Dense(3, name="fc_a")(image)
+        return keras.Model(image, keras.layers.Dense(2, name="fc_b")(hidden), name="flat")
+
+    source = nested(1)
+    source.save_weights(tmp_path / "nested.weights.h5")
+    target = flat(2)
+    load_weights_by_layer_name(target, tmp_path / "nested.weights.h5")
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
+    np.testing.assert_allclose(target(x).numpy(), source(x).numpy(), rtol=1e-6)
+    keras.utils.set_random_seed(3)
+    other_in = keras.Input((4,), name="x")
+    other = keras.Model(other_in, keras.layers.Dense(2, name="fc_c")(other_in))
+    with pytest.raises(FormatError, match="nested.weights.h5: no weights for layers fc_c"):
+        load_weights_by_layer_name(other, tmp_path / "nested.weights.h5")

@@ -47,3 +47,15 @@ def test_writer_refuses_a_wrong_shape_and_a_missing_variable(tmp_path):
     writer.write(skeleton.weights[0], np.zeros((3, 3, 3, 4)))
     with pytest.raises(YadError, match=r"small.weights.h5: 6 variables not written: norm/gamma, norm/beta"):
         writer.close()
+
+
+def test_writer_stores_half_precision_that_keras_loads_back(tmp_path):
+    model = small_model()
+    with WeightsFileWriter(model, tmp_path / "half.weights.h5", dtype="float16") as writer:
+        for variable in model.weights:
+            writer.write(variable, variable.numpy())
+    other = small_model()
+    other.load_weights(tmp_path / "half.weights.h5")
+    for mine, loaded in zip(model.weights, other.weights, strict=True):
+        assert loaded.dtype == "float32"
+        np.testing.assert_array_equal(loaded.numpy(), mine.numpy().astype(np.float16).astype(np.float32))

@@ -77,10 +77,12 @@ def darknet_architecture(reorg, header):
 
 def model_info(model, task, architecture, *, class_names=None, anchors=None, preprocessing=None,
                provenance=None, **extra):
-    """The ``model.json`` dictionary for ``model`` (see the module docstring)."""
+    """The ``model.json`` dictionary for ``model`` (see the module docstring); ``input_shape`` is the
+    image input's (a model's first input)."""
+    image_shape = model.input_shape[0] if isinstance(model.input_shape, list) else model.input_shape
     return {
         "format": FORMAT, "name": model.name, "task": task, "architecture": architecture,
-        "input_shape": list(model.input_shape[1:]),
+        "input_shape": list(image_shape[1:]),
         "preprocessing": (preprocessing or registry.Preprocessing()).to_json(),
         "class_names": None if class_names is None else list(class_names),
         "anchors": None if anchors is None else np.asarray(anchors, float).reshape(-1, 2).tolist(),

@@ -12,6 +12,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import h5py
 import keras
 import numpy as np
 import tensorflow as tf
@@ -122,3 +123,41 @@ def load_matching_weights(model, path):
     if kept:
         warnings.warn(report.summary(), YadWarning, stacklevel=2)
     return report
+
+
+def load_weights_by_layer_name(model, path):
+    """Load a Keras weights file into ``model`` matching layers by name, not by their place in the file:
+    every weighted layer of ``model`` (nested models included) takes the arrays of the file's group whose
+    ``name`` attribute is that layer's name (Keras writes it on each). For a file written by another
+    arrangement of the same named layers (a subclassed model's, say). A :class:`FormatError` names the
+    layers the file lacks."""
+
+    arrays = {}
+
+    def collect(_, item):
+        if isinstance(item, h5py.Group) and "name" in item.attrs and len(item):
+            arrays[str(item.attrs["name"])] = [item[key][()] for key in sorted(item, key=int)]
+
+    try:
+        with h5py.File(path, "r") as file:
+            file.visititems(collect)
+    except OSError as exc:
+        raise FormatError(path, f"cannot read weights ({first_line(exc)})") from None
+    layers = [layer for layer in _all_layers(model) if layer.weights and not isinstance(layer, keras.Model)]
+    missing = [layer.name for layer in layers if layer.name not in arrays]
+    if missing:
+        raise FormatError(path, f"no weights for layers {', '.join(missing[:5])}"
+                                + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""))
+    for layer in layers:
+        layer.set_weights(arrays[layer.name])
+
+
+def _all_layers(model):
+    """Every layer of ``model``, nested models' (and wrapped layers') included, depth first."""
+    for layer in model.layers:
+        yield layer
+        inner = getattr(layer, "layer", None)  # TimeDistributed and other wrappers
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        elif isinstance(inner, keras.Model):
+            yield from _all_layers(inner)

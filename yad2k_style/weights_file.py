@@ -66,20 +66,22 @@ def _no_value(path, *_, **__):
 
 class WeightsFileWriter:
     """Write ``model``'s weights file at ``path`` one variable at a time: ``write(variable, array)``
-    for every variable, in any order; closing checks none is missing. A context manager."""
+    for every variable, in any order; closing checks none is missing. A context manager. ``dtype``
+    stores the arrays in another type (``"float16"``: half the size; Keras casts them back to the
+    variables' type on loading); default: each variable's."""
 
-    def __init__(self, model, path):
+    def __init__(self, model, path, dtype=None):
         places = _Places()
         saving_lib._save_state(model, weights_store=places, assets_store=None, inner_path="",
                                visited_saveables=set())
-        self.path, self.places, self.written = str(path), places.places, set()
+        self.path, self.places, self.written, self.dtype = str(path), places.places, set(), dtype
         self.file = h5py.File(path, "w")
         for group, attributes in places.groups.items():
             self.file.create_group(group).attrs.update(attributes)
 
     def write(self, variable, array):
-        """Store ``array`` (the variable's shape; cast to its dtype) as ``variable``'s value."""
-        array = np.asarray(array, variable.dtype)
+        """Store ``array`` (the variable's shape; cast to the file's dtype) as ``variable``'s value."""
+        array = np.asarray(array, self.dtype or variable.dtype)
         if tuple(array.shape) != tuple(variable.shape):
             raise YadError(f"{variable.path}: an array of shape {array.shape} for a variable of shape "
                            f"{tuple(variable.shape)}")

@@ -41,10 +41,10 @@ def ssd_anchors(input_size=INPUT_SIZE):
     return np.concatenate(grids)
 
 
-def ssd_model(num_classes=3, input_size=INPUT_SIZE):
+def ssd_model(num_classes=3, input_shape=(INPUT_SIZE, INPUT_SIZE, 3)):
     """SSD on the shared body: float32 (B, S, S, 3) in [0, 1] → ``[class logits (B, N, C + 1), box
     deltas (B, N, 4)]``, N = :func:`ssd_anchors`' count (1,344 for S = 128)."""
-    inputs = keras.Input((input_size, input_size, 3), name="image")
+    inputs = keras.Input(input_shape, name="image")
     logits, deltas = [], []
     for k, feature in enumerate(backbone_maps(inputs)):
         conf = keras.layers.Conv2D(BOXES_PER_CELL * (num_classes + 1), 3, padding="same", name=f"ssd_conf{k}")

@@ -18,7 +18,13 @@ import tensorflow as tf
 
 from yad2k_style.detection.selective_search import scene_proposals
 from yad2k_style.files import atomic_path
-from yad2k_style.training import read_state, save_weights, standard_callbacks, write_state
+from yad2k_style.training import (
+    load_weights_by_layer_name,
+    read_state,
+    save_weights,
+    standard_callbacks,
+    write_state,
+)
 from yad2k_style.yolo.synthetic import SCENE_SIZE, TRAIN_SEED, scene
 
 WEIGHTS_FILE = "network.weights.h5"
@@ -148,7 +154,7 @@ def train_detector(network, data, loss, run_dir, schedule=Schedule(), example=No
     example = tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)) if example is None else example
     network(example)  # built, to load weights into
     if read_state(run_dir).get("finished"):
-        network.load_weights(run_dir / WEIGHTS_FILE)
+        load_weights_by_layer_name(network, run_dir / WEIGHTS_FILE)  # any arrangement of the same layers
         return None
     decay = keras.optimizers.schedules.CosineDecay(schedule.learning_rate,
                                                    schedule.epochs * schedule.steps_per_epoch)

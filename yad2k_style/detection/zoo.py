@@ -1,7 +1,10 @@
 """The detectors of this domain, one entry each: the network, its training data and loss, and the
-detector that runs it — what ``scripts/train_detectors.py`` trains and ``bench/detectors.py`` compares.
+detector that runs it — what ``scripts/train_detectors.py`` trains, ``bench/detectors.py`` compares
+and ``detect`` / ``evaluate --model`` run.
 
-:func:`parts` gives a :class:`DetectorParts` for a name of :data:`NAMES`.
+:func:`parts` gives a :class:`DetectorParts` for a name of :data:`NAMES`; :func:`package` writes a
+trained network as a model directory and :func:`load_scene_detector` loads one (or a registered name)
+as a detector.
 """
 
 from collections.abc import Callable
@@ -11,16 +14,23 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from yad2k_style import artifacts, registry
+from yad2k_style.assets import asset_path
 from yad2k_style.detection import faster_rcnn, ssd
 from yad2k_style.detection.detector import SceneDetector
 from yad2k_style.detection.fast_rcnn import MAX_PROPOSALS, fast_rcnn_model
 from yad2k_style.detection.rcnn import rcnn_model
 from yad2k_style.detection.rfcn import rfcn_model
 from yad2k_style.detection.train import proposal_batches, proposal_cache, scene_batches
+from yad2k_style.errors import YadError
+from yad2k_style.weights_file import WeightsFileWriter
 from yad2k_style.yolo.synthetic import MAX_OBJECTS, SCENE_SIZE, SHAPE_CLASSES
 
 NAMES = ("ssd", "faster-rcnn", "rfcn", "fast-rcnn", "rcnn")
+#: The registry's name of each detector: its builder, and its packaged weights when they ship.
+REGISTRY_NAMES = {name: f"{name}-shapes" for name in NAMES}
 NUM_CLASSES = len(SHAPE_CLASSES)
+TASK = "detection"
 
 
 @dataclass
@@ -43,8 +53,67 @@ def parts(name):
     if name == "ssd":
         return _ssd()
     if name in ("faster-rcnn", "rfcn"):
-        return _two_stage(faster_rcnn.faster_rcnn_model if name == "faster-rcnn" else rfcn_model)
-    return _external_proposals(fast_rcnn_model if name == "fast-rcnn" else rcnn_model)
+        return _two_stage(name, faster_rcnn.faster_rcnn_model if name == "faster-rcnn" else rfcn_model)
+    return _external_proposals(name, fast_rcnn_model if name == "fast-rcnn" else rcnn_model)
+
+
+def scene_detector(name, network, class_names=SHAPE_CLASSES, score_threshold=0.01, iou_threshold=0.45,
+                   max_boxes=100):
+    """The :class:`SceneDetector` of detector ``name`` around ``network``: its decoding with these
+    settings (boxes kept at scores ≥ ``score_threshold``, suppressed per class at IoU ``iou_threshold``,
+    at most ``max_boxes``; the defaults rank every box worth ranking, for mAP), and selective search in
+    front for Fast R-CNN and R-CNN."""
+    settings = {"score_threshold": score_threshold, "iou_threshold": iou_threshold, "max_boxes": max_boxes}
+    if name == "ssd":
+        anchors = ssd.ssd_anchors()
+        return SceneDetector(network, lambda logits, deltas: ssd.ssd_decode(logits, deltas, anchors,
+                                                                             **settings), class_names)
+    propose = MAX_PROPOSALS if name in ("fast-rcnn", "rcnn") else None
+    return SceneDetector(network, lambda *outputs: faster_rcnn.decode_detections(*outputs, **settings),
+                         class_names, propose=propose)
+
+
+def package(name, network, out_dir, provenance=None):
+    """Write the trained ``network`` of detector ``name`` as a new model directory ``out_dir``: its
+    weights, stored as float16 (half the size; loaded back into float32), and a ``model.json`` that
+    rebuilds it from the registry (:data:`REGISTRY_NAMES`)."""
+    info = artifacts.model_info(network, TASK, artifacts.registry_architecture(REGISTRY_NAMES[name]),
+                                class_names=SHAPE_CLASSES, provenance=provenance, detector=name)
+    with artifacts.new_directory(out_dir) as staging:
+        with WeightsFileWriter(network, Path(staging) / artifacts.WEIGHTS_FILE, dtype="float16") as writer:
+            for variable in network.weights:
+                writer.write(variable, variable.numpy())
+        artifacts.finish_artifact(staging, info)
+
+
+def detector_name(model):
+    """The detector name (:data:`NAMES`) of ``model`` — a registered name or a model directory — when it
+    is one of this domain's, else None."""
+    if model is None:
+        return None
+    path = Path(model)
+    if not path.exists():
+        return {registered: name for name, registered in REGISTRY_NAMES.items()}.get(str(model))
+    if path.is_dir() and (path / artifacts.INFO_FILE).is_file():
+        detector = artifacts.read_info(path).get("detector")
+        return detector if detector in NAMES else None
+    return None
+
+
+def load_scene_detector(model, **settings):
+    """The :class:`SceneDetector` of ``model``: a model directory of :func:`package`, or a registered
+    name whose weights are packaged; ``settings`` are :func:`scene_detector`'s decoding keywords."""
+    name = detector_name(model)
+    if name is None:
+        raise YadError(f"{model}: not one of the detectors {', '.join(REGISTRY_NAMES.values())}")
+    directory = Path(model)
+    if not directory.exists():
+        entry = registry.get(str(model))
+        if entry.weights is None:
+            raise YadError(f"{model}: no packaged weights; train it with scripts/train_detectors.py {name}")
+        directory = asset_path(entry.weights.files[0])
+    artifact = artifacts.load_artifact(directory)
+    return scene_detector(name, artifact.model, artifact.class_names or SHAPE_CLASSES, **settings)
 
 
 def _ssd():
@@ -60,12 +129,11 @@ def _ssd():
         return scene_batches(lambda boxes, classes, rng: ssd.ssd_targets(anchors, boxes, classes), signature,
                              schedule.scenes_per_epoch, schedule.batch_size)
 
-    detector = SceneDetector(network, lambda logits, deltas: ssd.ssd_decode(logits, deltas, anchors),
-                             SHAPE_CLASSES)
-    return DetectorParts(network, detector, tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)), loss, data)
+    return DetectorParts(network, scene_detector("ssd", network), tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)),
+                         loss, data)
 
 
-def _two_stage(builder):
+def _two_stage(name, builder):
     network = builder(NUM_CLASSES)
     anchors = faster_rcnn.rpn_anchors()
     signature = (tf.TensorSpec((len(anchors),), tf.int32), tf.TensorSpec((len(anchors), 4), tf.float32),
@@ -83,11 +151,11 @@ def _two_stage(builder):
     def data(schedule, run_dir):
         return scene_batches(targets, signature, schedule.scenes_per_epoch, schedule.batch_size)
 
-    detector = SceneDetector(network, faster_rcnn.decode_detections, SHAPE_CLASSES)
-    return DetectorParts(network, detector, tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)), loss, data)
+    return DetectorParts(network, scene_detector(name, network), tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)),
+                         loss, data)
 
 
-def _external_proposals(builder):
+def _external_proposals(name, builder):
     network = builder(NUM_CLASSES)
     samples = faster_rcnn.ROI_SAMPLES
     signature = (tf.TensorSpec((samples, 4), tf.float32), tf.TensorSpec((samples,), tf.int32),
@@ -111,7 +179,7 @@ def _external_proposals(builder):
         proposals, counts = proposal_cache(cache, schedule.scenes_per_epoch, MAX_PROPOSALS)
         return proposal_batches(proposals, counts, targets, signature, schedule.batch_size)
 
-    detector = SceneDetector(network, faster_rcnn.decode_detections, SHAPE_CLASSES, propose=MAX_PROPOSALS)
+    detector = scene_detector(name, network)
     example = (tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3)), tf.zeros((1, MAX_PROPOSALS, 4)),
                tf.zeros((1,), tf.int32))
     return DetectorParts(network, detector, example, loss, data)
