@@ -11,7 +11,8 @@ proposals are computed once into ``OUT/proposals/`` (and reused every epoch). Re
 command continues an unfinished run from its last epoch; a finished run is evaluated again. The
 evaluation (500 held-out scenes, pycocotools) is written to ``OUT/evaluation.json``. ``--package``
 then writes the network into the package, ``weights/detection/NAME/`` (float16 weights; evaluated
-again there, its figures in its ``model.json``), what ``detect --model NAME-shapes`` loads.
+again there, its figures and F1-best score threshold in its ``model.json``), what ``detect --model
+NAME-shapes`` loads.
 """
 
 import argparse
@@ -24,7 +25,7 @@ from yad2k_style.artifacts import update_info
 from yad2k_style.detection import zoo
 from yad2k_style.detection.train import Schedule, train_detector
 from yad2k_style.detection.zoo import NAMES, parts
-from yad2k_style.yolo.evaluate import evaluate_detector
+from yad2k_style.yolo.evaluate import best_f1, evaluate_detector
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "detection"
 
@@ -58,16 +59,19 @@ def main():
 def package(name, network, arguments, trained_seconds):
     """Write ``network`` into ``weights/detection/NAME`` (replacing it) and record its own evaluation."""
     target = PACKAGE_DIR / name
+    PACKAGE_DIR.mkdir(parents=True, exist_ok=True)
     staging = PACKAGE_DIR / f".{name}.new"
     shutil.rmtree(staging, ignore_errors=True)
     command = " ".join(["scripts/train_detectors.py", name] + [
         f"--{key.replace('_', '-')} {value}" for key, value in arguments.items()
         if key not in ("detector", "out", "package")])
     zoo.package(name, network, staging, provenance={"trained_by": command})
-    run = evaluate_detector(zoo.load_scene_detector(staging))
-    update_info(staging, provenance={"trained_by": command, "map_50": run.evaluation.map_50,
-                                     "map_50_95": run.evaluation.map_50_95, "evaluated_on": run.source,
-                                     "train_seconds_last_call": round(trained_seconds)})
+    run = evaluate_detector(zoo.load_scene_detector(staging, score_threshold=0.01))
+    best, _ = best_f1(run.dataset, [(d.boxes, d.scores, d.classes) for d in run.detections])
+    update_info(staging, score_threshold=round(best.threshold, 4),
+                provenance={"trained_by": command, "map_50": run.evaluation.map_50,
+                            "map_50_95": run.evaluation.map_50_95, "evaluated_on": run.source,
+                            "best_f1": round(best.f1, 4), "train_seconds_last_call": round(trained_seconds)})
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     print(f"packaged {target}: mAP@0.5 {run.evaluation.map_50:.3f}, mAP@[.5:.95] "

@@ -162,18 +162,19 @@ MODELS = {entry.name: entry for entry in (
         323_620, (14, 14, 3), (4,),
         weights=Weights("packaged", "keras", ("foundations/window-classifier.weights.h5",))),
     *(ModelEntry(f"{name}-shapes", "detection", f"yad2k_style.detection.{module}", description, params,
-                 (128, 128, 3), output, class_names="shapes/classes.txt")
-      for name, module, description, params, output in (
+                 (128, 128, 3), output, class_names="shapes/classes.txt",
+                 weights=Weights("packaged", "model-directory", (f"detection/{name}",)) if packaged else None)
+      for name, module, description, params, output, packaged in (
           ("ssd", "ssd:ssd_model", "SSD: default boxes on 3 maps, hard negative mining; 128×128 scenes",
-           2_172_112, (1344, 4)),
+           2_172_112, (1344, 4), True),
           ("faster-rcnn", "faster_rcnn:faster_rcnn_model", "Faster R-CNN: RPN + RoI-pooled head; 128×128 "
-           "scenes", 2_834_492, (50, 3, 4)),
+           "scenes", 2_834_492, (50, 3, 4), False),
           ("rfcn", "rfcn:rfcn_model", "R-FCN: RPN + position-sensitive score maps; 128×128 scenes",
-           1_167_988, (50, 3, 4)),
+           1_167_988, (50, 3, 4), False),
           ("fast-rcnn", "fast_rcnn:fast_rcnn_model", "Fast R-CNN: selective search + RoI-pooled head "
-           "(inputs: image, proposals, count)", 2_679_168, (None, 3, 4)),
+           "(inputs: image, proposals, count)", 2_679_168, (None, 3, 4), False),
           ("rcnn", "rcnn:rcnn_model", "R-CNN: selective search, each region warped and classified "
-           "(inputs: image, proposals, count)", 622_576, (None, 3, 4)))),
+           "(inputs: image, proposals, count)", 622_576, (None, 3, 4), False))),
     ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),

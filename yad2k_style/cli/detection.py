@@ -247,7 +247,7 @@ def _load_detector(source, args, **settings):
     checks.between("--iou-threshold", args.iou_threshold, 0, 1)
     checks.at_least("--max-boxes", args.max_boxes, 1)
     from yad2k_style.detection.zoo import detector_name, load_scene_detector
-    from yad2k_style.yolo.detector import COURSE_SCORE_THRESHOLD, Detector
+    from yad2k_style.yolo.detector import Detector
 
     if detector_name(source.model):
         yolo_only = [option for option, given in (
@@ -256,9 +256,8 @@ def _load_detector(source, args, **settings):
             ("--classes", source.classes), ("--anchors", source.anchors)) if given]
         if yolo_only:
             raise YadError(f"{source.model}: {', '.join(yolo_only)} apply to YOLO models only")
-        score = COURSE_SCORE_THRESHOLD if args.score_threshold is None else args.score_threshold
-        return load_scene_detector(source.model, score_threshold=score, iou_threshold=args.iou_threshold,
-                                   max_boxes=args.max_boxes)
+        return load_scene_detector(source.model, score_threshold=args.score_threshold,
+                                   iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
                          nms=args.nms, score_threshold=args.score_threshold,
                          iou_threshold=args.iou_threshold, max_boxes=args.max_boxes, **settings)

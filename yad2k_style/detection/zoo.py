@@ -24,6 +24,7 @@ from yad2k_style.detection.rfcn import rfcn_model
 from yad2k_style.detection.train import proposal_batches, proposal_cache, scene_batches
 from yad2k_style.errors import YadError
 from yad2k_style.weights_file import WeightsFileWriter
+from yad2k_style.yolo.detector import COURSE_SCORE_THRESHOLD
 from yad2k_style.yolo.synthetic import MAX_OBJECTS, SCENE_SIZE, SHAPE_CLASSES
 
 NAMES = ("ssd", "faster-rcnn", "rfcn", "fast-rcnn", "rcnn")
@@ -100,9 +101,11 @@ def detector_name(model):
     return None
 
 
-def load_scene_detector(model, **settings):
+def load_scene_detector(model, score_threshold=None, **settings):
     """The :class:`SceneDetector` of ``model``: a model directory of :func:`package`, or a registered
-    name whose weights are packaged; ``settings`` are :func:`scene_detector`'s decoding keywords."""
+    name whose weights are packaged. ``score_threshold`` None: the model's stored one (the F1-best,
+    ``evaluate --store``), else the course's 0.6; ``settings``: :func:`scene_detector`'s other
+    decoding keywords."""
     name = detector_name(model)
     if name is None:
         raise YadError(f"{model}: not one of the detectors {', '.join(REGISTRY_NAMES.values())}")
@@ -113,7 +116,10 @@ def load_scene_detector(model, **settings):
             raise YadError(f"{model}: no packaged weights; train it with scripts/train_detectors.py {name}")
         directory = asset_path(entry.weights.files[0])
     artifact = artifacts.load_artifact(directory)
-    return scene_detector(name, artifact.model, artifact.class_names or SHAPE_CLASSES, **settings)
+    if score_threshold is None:
+        score_threshold = artifact.info.get("score_threshold", COURSE_SCORE_THRESHOLD)
+    return scene_detector(name, artifact.model, artifact.class_names or SHAPE_CLASSES, score_threshold,
+                          **settings)
 
 
 def _ssd():
