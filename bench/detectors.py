@@ -1,7 +1,7 @@
 """Every detector of the notes on the same held-out scenes: accuracy, speed, and where the time goes.
 
-YOLOv2 (the embedded detector), SSD, Faster R-CNN, R-FCN, Fast R-CNN and R-CNN, each trained by
-``scripts/train_detectors.py`` (its run directory under ``--runs``; YOLO is the packaged one):
+YOLOv2 (the embedded detector), SSD, Faster R-CNN, R-FCN, Fast R-CNN and R-CNN: the packaged weights,
+else those of a run of ``scripts/train_detectors.py`` (its directory under ``--runs``):
 
 - mAP@0.5 and mAP@[.5:.95] on ``--scenes`` held-out scenes (pycocotools, ``evaluate_detector``);
 - time per image at batch 1, the median over ``--images`` scenes, split into proposals (selective
@@ -24,9 +24,11 @@ import numpy as np
 import tensorflow as tf
 from timing import print_table
 
+from yad2k_style import registry
 from yad2k_style.detection.train import WEIGHTS_FILE
-from yad2k_style.detection.zoo import parts
+from yad2k_style.detection.zoo import REGISTRY_NAMES, load_scene_detector, parts, scene_detector
 from yad2k_style.plotting import save_figure, subplots
+from yad2k_style.training import load_weights_by_layer_name
 from yad2k_style.yolo.detector import Detector
 from yad2k_style.yolo.evaluate import evaluate_detector
 from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
@@ -48,13 +50,23 @@ def yolo_stages():
     return detector, stages
 
 
-def region_stages(name, runs):
-    """A trained detector of this domain (its run directory's weights) and its stages."""
-    detector_parts = parts(name)
-    network, detector = detector_parts.network, detector_parts.detector
-    network(detector_parts.example)
-    network.load_weights(Path(runs) / name / WEIGHTS_FILE)
-    run_network = tf.function(lambda inputs: network(inputs, training=False))
+def trained_detector(name, runs):
+    """Detector ``name`` of this domain, deciding for mAP: its packaged weights, else its run directory's
+    under ``runs``; None when it has neither."""
+    registered = REGISTRY_NAMES[name]
+    if registry.get(registered).weights is not None:
+        return load_scene_detector(registered, score_threshold=0.01)
+    weights = Path(runs) / name / WEIGHTS_FILE
+    if not weights.exists():
+        return None
+    network = parts(name).network
+    load_weights_by_layer_name(network, weights)
+    return scene_detector(name, network)
+
+
+def region_stages(detector):
+    """The stages of a :class:`~yad2k_style.detection.detector.SceneDetector` for one uint8 image."""
+    run_network = tf.function(lambda inputs: detector.network(inputs, training=False))
     decode = tf.function(lambda outputs: detector.decode(*outputs))
 
     def stages(image):
@@ -68,7 +80,7 @@ def region_stages(name, runs):
 
         return propose, lambda: run_network(holder["inputs"]), decode
 
-    return detector, stages
+    return stages
 
 
 def time_stages(stages, images, warmup=2):
@@ -97,16 +109,20 @@ def main():
     parser.add_argument("--runs", default="runs", help="the run directories of scripts/train_detectors.py")
     parser.add_argument("--scenes", type=int, default=500, help="held-out scenes for mAP (default 500)")
     parser.add_argument("--images", type=int, default=50, help="scenes timed at batch 1 (default 50)")
-    parser.add_argument("--plot", default="bench/detectors.png", help="speed against mAP (PNG)")
-    parser.add_argument("--json", default="bench/detectors.json", help="the numbers")
+    parser.add_argument("--plot", default="bench/detectors.png", help="speed against mAP (PNG; '' for none)")
+    parser.add_argument("--json", default="bench/detectors.json", help="the numbers ('' for none)")
     args = parser.parse_args()
     images = [np.asarray(s.image) for s in scenes(EVALUATION_SEED, args.images)]
     results = {}
     for name in NAMES:
-        if name != "yolo" and not (Path(args.runs) / name / WEIGHTS_FILE).exists():
-            print(f"{NAMES[name]}: no trained weights in {Path(args.runs) / name}; skipped")
-            continue
-        detector, stages = yolo_stages() if name == "yolo" else region_stages(name, args.runs)
+        if name == "yolo":
+            detector, stages = yolo_stages()
+        else:
+            detector = trained_detector(name, args.runs)
+            if detector is None:
+                print(f"{NAMES[name]}: neither packaged nor trained in {Path(args.runs) / name}; skipped")
+                continue
+            stages = region_stages(detector)
         evaluation = evaluate_detector(detector, scenes=args.scenes).evaluation
         split = time_stages(stages, images)
         results[NAMES[name]] = {"map_50": evaluation.map_50, "map_50_95": evaluation.map_50_95, **split,
@@ -126,17 +142,24 @@ def main():
             measured = results[other]["total"] / results["YOLOv2"]["total"]
             results[other][f"YOLO speed-up (notes: {claim:.0f}x)"] = measured
             print(f"  YOLOv2 vs {other}: {measured:.1f}x faster here; the notes claim {claim:.0f}x")
+    if args.plot:
+        plot(results, args.plot)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    print(f"\nwritten: {', '.join(path for path in (args.plot, args.json) if path) or 'nothing'}")
+
+
+def plot(results, path):
+    """Images per second (log) against mAP@0.5, one labelled point per detector."""
     figure, axis = subplots(figsize=(6, 4))
     for name, r in results.items():
         axis.scatter(1 / r["total"], r["map_50"], s=40)
         axis.annotate(name, (1 / r["total"], r["map_50"]), textcoords="offset points", xytext=(5, 3))
     axis.set_xscale("log")
     axis.set_xlabel("images per second, batch 1, 2 CPU cores (log)")
-    axis.set_ylabel("mAP@0.5, 500 held-out scenes")
+    axis.set_ylabel("mAP@0.5, held-out scenes")
     axis.grid(True, alpha=0.3)
-    save_figure(figure, args.plot)
-    Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
-    print(f"\nwritten {args.plot} and {args.json}")
+    save_figure(figure, path)
 
 
 if __name__ == "__main__":

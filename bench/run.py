@@ -3,7 +3,7 @@
 Every script prints the same tables (``timing.print_table``: each path's median time, its ratio to
 the peer's in the same process, its items per second). ``--quick`` gives each fewer rounds.
 
-    .venv/bin/python bench/run.py                  # all: yolo, convert, face, style, sliding-window
+    .venv/bin/python bench/run.py                  # all: yolo, convert, face, style, sliding-window …
     .venv/bin/python bench/run.py face style --quick
 """
 
@@ -20,6 +20,7 @@ BENCHMARKS = {
     "face": ("face_bench.py", ["--runs", "3"]),
     "style": ("style_step_bench.py", ["--runs", "3", "--size", "200"]),
     "sliding-window": ("sliding_window_bench.py", ["--runs", "3"]),
+    "detectors": ("detectors.py", ["--scenes", "50", "--images", "10", "--plot", "", "--json", ""]),
 }
 
 
