@@ -49,6 +49,9 @@ def test_weights_sources(name):
 def test_overrides_and_unknown_names():
     assert registry.create_model("yolov2-shapes", num_anchors=3).output_shape == (None, 4, 4, 24)
     assert registry.names("classification") == ["window-classifier", "darknet19"]
+    assert registry.names("detection", "detection") == ["ssd-shapes", "faster-rcnn-shapes", "rfcn-shapes",
+                                                         "fast-rcnn-shapes", "rcnn-shapes"]
+    assert registry.names("detection", "yolo")[-1] == "yolov2-shapes"
     with pytest.raises(YadError, match="unknown model 'yolov9'; registered models: yolov2, yolov2-voc, "):
         registry.get("yolov9")
 

@@ -194,9 +194,12 @@ def get(name):
     return MODELS[name]
 
 
-def names(task=None):
-    """Registered names, in table order, optionally only those of one ``task``."""
-    return [name for name, entry in MODELS.items() if task is None or entry.task == task]
+def names(task=None, domain=None):
+    """Registered names, in table order, optionally only those of one ``task`` and built by one
+    ``domain`` (the package of their builder: ``"yolo"`` for YOLO's detectors, ``"detection"`` for
+    the others)."""
+    return [name for name, entry in MODELS.items() if (task is None or entry.task == task)
+            and (domain is None or entry.builder.startswith(f"yad2k_style.{domain}."))]
 
 
 def create_model(name, **overrides):

@@ -67,7 +67,7 @@ def register(subcommands):
     train.add_argument("dataset", help=DATASET_HELP)
     train.add_argument("--out", required=True, metavar="DIR",
                        help="run directory: checkpoints, logs and the trained model (required)")
-    train.add_argument("--model", default="yolov2-tiny", choices=registry.names("detection"),
+    train.add_argument("--model", default="yolov2-tiny", choices=registry.names("detection", "yolo"),
                        help="architecture (default yolov2-tiny)")
     train.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
                        help="multiples of 32 (default: the model's)")
