@@ -1,6 +1,7 @@
 """``detect`` and ``evaluate --model`` on this domain's detectors, from a model directory written by
 ``zoo.package``: the same JSON records and drawings as YOLO's; YOLO-only options refused in one line."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -8,7 +9,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from yad2k_style import cli
+from yad2k_style import cli, registry
 from yad2k_style.artifacts import load_artifact
 from yad2k_style.detection import zoo
 from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
@@ -60,6 +61,13 @@ def test_evaluate_runs_on_a_packaged_detector(packaged, tmp_path, capsys):
     assert 0.0 <= figures["map_50"] <= 1.0
 
 
-def test_yolo_only_options_are_refused(packaged, capsys):
+def test_yolo_only_options_and_missing_weights_are_one_line(packaged, capsys, monkeypatch):
     assert cli.main(["detect", "--model", str(packaged["ssd"]), "--letterbox", "--nms", "soft"]) == 2
-    assert capsys.readouterr().err.strip().endswith("--letterbox, --nms apply to YOLO models only")
+    assert capsys.readouterr().err.strip().endswith("--letterbox, --nms are for YOLO models only")
+    assert cli.main(["detect", "--model", str(packaged["ssd"]), "--precision", "bf16"]) == 2
+    assert capsys.readouterr().err.strip().endswith("--precision is for YOLO models only")
+    entry = registry.get("faster-rcnn-shapes")
+    monkeypatch.setitem(registry.MODELS, entry.name, dataclasses.replace(entry, weights=None))
+    assert cli.main(["detect", "--model", "faster-rcnn-shapes"]) == 2
+    assert capsys.readouterr().err.strip() == ("yad2k-style: error: faster-rcnn-shapes: no packaged weights; "
+                                               "train it with scripts/train_detectors.py faster-rcnn")

@@ -255,7 +255,8 @@ def _load_detector(source, args, **settings):
             ("--nms", args.nms != "plain"), ("--precision", settings.get("precision", "fp32") != "fp32"),
             ("--classes", source.classes), ("--anchors", source.anchors)) if given]
         if yolo_only:
-            raise YadError(f"{source.model}: {', '.join(yolo_only)} apply to YOLO models only")
+            raise YadError(f"{source.model}: {', '.join(yolo_only)} {'is' if len(yolo_only) == 1 else 'are'} "
+                           f"for YOLO models only")
         return load_scene_detector(source.model, score_threshold=args.score_threshold,
                                    iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
