@@ -53,10 +53,10 @@ def main():
     e = run.evaluation
     print(f"{args.detector}: mAP@0.5 {e.map_50:.3f}, mAP@[.5:.95] {e.map_50_95:.3f} on {run.source}")
     if args.package:
-        package(args.detector, detector.network, vars(args), trained)
+        package(args.detector, detector.network, vars(args))
 
 
-def package(name, network, arguments, trained_seconds):
+def package(name, network, arguments):
     """Write ``network`` into ``weights/detection/NAME`` (replacing it) and record its own evaluation."""
     target = PACKAGE_DIR / name
     PACKAGE_DIR.mkdir(parents=True, exist_ok=True)
@@ -71,7 +71,7 @@ def package(name, network, arguments, trained_seconds):
     update_info(staging, score_threshold=round(best.threshold, 4),
                 provenance={"trained_by": command, "map_50": run.evaluation.map_50,
                             "map_50_95": run.evaluation.map_50_95, "evaluated_on": run.source,
-                            "best_f1": round(best.f1, 4), "train_seconds_last_call": round(trained_seconds)})
+                            "best_f1": round(best.f1, 4)})
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     print(f"packaged {target}: mAP@0.5 {run.evaluation.map_50:.3f}, mAP@[.5:.95] "

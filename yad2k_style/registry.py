@@ -168,7 +168,7 @@ MODELS = {entry.name: entry for entry in (
           ("ssd", "ssd:ssd_model", "SSD: default boxes on 3 maps, hard negative mining; 128×128 scenes",
            2_172_112, (1344, 4), True),
           ("faster-rcnn", "faster_rcnn:faster_rcnn_model", "Faster R-CNN: RPN + RoI-pooled head; 128×128 "
-           "scenes", 2_834_492, (50, 3, 4), False),
+           "scenes", 2_834_492, (50, 3, 4), True),
           ("rfcn", "rfcn:rfcn_model", "R-FCN: RPN + position-sensitive score maps; 128×128 scenes",
            1_167_988, (50, 3, 4), False),
           ("fast-rcnn", "fast_rcnn:fast_rcnn_model", "Fast R-CNN: selective search + RoI-pooled head "
