@@ -429,6 +429,11 @@ def _convert(args):
 
 
 def _export(args):
+    from yad2k_style.detection.zoo import detector_name
+
+    if detector_name(args.model):
+        raise YadError(f"{args.model}: export writes YOLO models; the other detectors run as model "
+                       f"directories (detect --model {args.model})")
     names = EXPORT_OUTPUTS[args.format]
     if len(args.outputs) != len(names):
         raise YadError(f"export --format {args.format} writes {' and '.join(names)}: give "
