@@ -172,7 +172,7 @@ MODELS = {entry.name: entry for entry in (
           ("rfcn", "rfcn:rfcn_model", "R-FCN: RPN + position-sensitive score maps; 128×128 scenes",
            1_167_988, (50, 3, 4), True),
           ("fast-rcnn", "fast_rcnn:fast_rcnn_model", "Fast R-CNN: selective search + RoI-pooled head "
-           "(inputs: image, proposals, count)", 2_679_168, (None, 3, 4), False),
+           "(inputs: image, proposals, count)", 2_679_168, (None, 3, 4), True),
           ("rcnn", "rcnn:rcnn_model", "R-CNN: selective search, each region warped and classified "
            "(inputs: image, proposals, count)", 622_576, (None, 3, 4), False))),
     ModelEntry(
