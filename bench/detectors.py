@@ -40,7 +40,7 @@ NAMES = {"yolo": "YOLOv2", "ssd": "SSD", "faster-rcnn": "Faster R-CNN", "rfcn": 
 
 def yolo_stages():
     """The embedded YOLOv2's detector and its stages for one uint8 image: (proposals, network, post)."""
-    detector = Detector.load()
+    detector = Detector.load(score_threshold=0.01, max_boxes=100)  # decoding for mAP, as the others
 
     def stages(image):
         size = np.array([[image.shape[0], image.shape[1]]], np.int32)

@@ -174,7 +174,7 @@ MODELS = {entry.name: entry for entry in (
           ("fast-rcnn", "fast_rcnn:fast_rcnn_model", "Fast R-CNN: selective search + RoI-pooled head "
            "(inputs: image, proposals, count)", 2_679_168, (None, 3, 4), True),
           ("rcnn", "rcnn:rcnn_model", "R-CNN: selective search, each region warped and classified "
-           "(inputs: image, proposals, count)", 622_576, (None, 3, 4), False))),
+           "(inputs: image, proposals, count)", 622_576, (None, 3, 4), True))),
     ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),

@@ -143,7 +143,8 @@ def load_weights_by_layer_name(model, path):
             file.visititems(collect)
     except OSError as exc:
         raise FormatError(path, f"cannot read weights ({first_line(exc)})") from None
-    layers = [layer for layer in _all_layers(model) if layer.weights and not isinstance(layer, keras.Model)]
+    layers = [layer for layer in _all_layers(model) if layer.weights and not isinstance(layer, keras.Model)
+              and not isinstance(getattr(layer, "layer", None), keras.layers.Layer)]  # a wrapper: its inner's
     missing = [layer.name for layer in layers if layer.name not in arrays]
     if missing:
         raise FormatError(path, f"no weights for layers {', '.join(missing[:5])}"
