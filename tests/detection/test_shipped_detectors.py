@@ -35,3 +35,21 @@ def test_shipped_detector_finds_every_object_of_a_sample_scene(name):
     found = detector.detect([drawn.image])[0]
     overlaps = pairwise_iou(drawn.boxes, found.boxes) * (drawn.classes[:, None] == found.classes[None, :])
     assert np.all(overlaps.max(1) >= 0.5)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_detect_command_runs_each_registered_detector(name, tmp_path, monkeypatch, capsys):
+    """``detect --model NAME-shapes`` on the sample scenes writes YOLO's JSON records and drawings."""
+    import json
+
+    from yad2k_style import cli
+
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["detect", "--model", REGISTRY_NAMES[name], "--json", "found.json"]) == 0
+    records = json.loads((tmp_path / "found.json").read_text())
+    assert {r["file"] for r in records} == {f"scene_{k:03d}.png" for k in range(4)}
+    drawn = sorted(p.name for p in (tmp_path / "detections").iterdir())
+    assert drawn == [f"scene_{k:03d}.png" for k in range(4)]
+    first = sum(r["file"] == "scene_000.png" for r in records)  # six objects, a ghost box at most
+    assert first in (6, 7)
+    assert capsys.readouterr().out.splitlines()[0] == f"Found {first} boxes for scene_000.png"
