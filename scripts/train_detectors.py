@@ -5,6 +5,9 @@
     python scripts/train_detectors.py rfcn --out runs/rfcn --epochs 6
     python scripts/train_detectors.py fast-rcnn --out runs/fast-rcnn --epochs 8 --scenes-per-epoch 10000
     python scripts/train_detectors.py rcnn --out runs/rcnn --epochs 8 --scenes-per-epoch 10000
+    python scripts/train_detectors.py semantic --out runs/semantic --epochs 6 --scenes-per-epoch 10000
+    python scripts/train_detectors.py mask-rcnn --out runs/mask-rcnn --epochs 3 --scenes-per-epoch 10000 \
+        --init faster-rcnn-shapes
 
 For fast-rcnn and rcnn, ``--scenes-per-epoch`` is the set of training scenes whose selective-search
 proposals are computed once into ``OUT/proposals/`` (and reused every epoch). Rerunning the same
@@ -38,14 +41,21 @@ def main():
     parser.add_argument("--scenes-per-epoch", type=int, default=Schedule.scenes_per_epoch)
     parser.add_argument("--batch-size", type=int, default=Schedule.batch_size)
     parser.add_argument("--learning-rate", type=float, default=Schedule.learning_rate)
+    parser.add_argument("--init", metavar="MODEL", help="start from the parts this trained detector shares "
+                        "with the network (a registered name or a model directory; default: fresh)")
     parser.add_argument("--package", action="store_true", help="write the trained network into weights/")
     args = parser.parse_args()
     schedule = Schedule(args.epochs, args.scenes_per_epoch, args.batch_size, args.learning_rate)
     detector = parts(args.detector)
+    if args.init:  # a run under way then resumes its own weights
+        detector.network(detector.example)
+        print(f"initialised {', '.join(zoo.initialise_from(detector.network, args.init))} from {args.init}")
     start = time.perf_counter()
     train_detector(detector.network, detector.data(schedule, args.out), detector.loss, args.out, schedule,
                    detector.example)
     trained = time.perf_counter() - start
+    if args.detector in zoo.SEGMENTERS:
+        return
     run = evaluate_detector(detector.detector)
     figures = {**run.to_json(), "detector": args.detector, "schedule": vars(args),
                "train_seconds_this_call": trained}

@@ -39,7 +39,7 @@ def test_roi_targets_take_the_true_boxes_as_candidates():
     classes[0, 0], classes[1, :2] = 2, [0, 1]
     counts = np.array([1, 2], np.int32)
     rng = np.random.default_rng(0)
-    rois, labels, deltas = frcnn.roi_targets(proposals, valid, boxes, classes, counts, rng)
+    rois, labels, deltas, matches = frcnn.roi_targets(proposals, valid, boxes, classes, counts, rng)
     assert rois.shape == (2, frcnn.ROI_SAMPLES, 4)
     # image 0: 3 proposals + 1 true box; IoU ≥ 0.5: proposals 0 and 1 and the box itself (class 2 → 3)
     np.testing.assert_array_equal(np.sort(labels[0][labels[0] >= 0]), [0, 3, 3, 3])
@@ -50,6 +50,11 @@ def test_roi_targets_take_the_true_boxes_as_candidates():
     # image 1: no proposals: its two true boxes, labels 1 and 2, zero deltas
     np.testing.assert_array_equal(np.sort(labels[1][:2]), [1, 2])
     np.testing.assert_allclose(deltas[1][:2], 0, atol=1e-6)
+    # foreground first (Mask R-CNN's mask head takes those); each matched to its true box, the rest −1
+    np.testing.assert_array_equal(labels[0][:4], [3, 3, 3, 0])
+    np.testing.assert_array_equal(matches[0], [0, 0, 0] + [-1] * (frcnn.ROI_SAMPLES - 3))
+    np.testing.assert_array_equal(matches[1][:2], labels[1][:2] - 1)
+    assert np.all(matches[1][2:] == -1)
 
 
 def test_model_loss_and_decoding_run_on_a_batch():

@@ -13,7 +13,7 @@ from yad2k_style.yolo.synthetic import SCENE_SIZE
 
 class SceneDetector(ImageDetector):
     """Runs ``network`` and ``decode(*outputs) → (boxes (B, K, 4) xyxy input pixels, scores (B, K),
-    classes (B, K), valid (B,))``; images of any size are stretched to S×S (bicubic, as YOLO's
+    classes (B, K), valid (B,), …)`` (what follows is a subclass's); images of any size are stretched to S×S (bicubic, as YOLO's
     detector does) and the network sees float32 in [0, 1]; boxes come back in each image's own pixels.
 
     ``propose``: None for a network of images alone; else the most selective-search proposals per
@@ -32,12 +32,16 @@ class SceneDetector(ImageDetector):
 
     def detect_batch(self, images, image_sizes):
         """Padded detections of a prepared batch, in the original images' pixels (see the base class)."""
-        images = np.asarray(images)
-        boxes, scores, classes, valid = (np.asarray(t) for t in self._run(self.inputs(images)))
+        boxes, scores, classes, valid = (np.asarray(t) for t in self._run(self.inputs(np.asarray(images)))[:4])
+        return (self.to_image_pixels(boxes, image_sizes), scores.astype(np.float32), classes.astype(np.int32),
+                valid)
+
+    def to_image_pixels(self, boxes, image_sizes):
+        """Boxes (B, K, 4) ``xyxy`` in input pixels → in the pixels of the images of ``image_sizes``
+        (B, 2) (height, width), clipped to them; float32."""
         heights, widths = (np.asarray(image_sizes, np.float32)[:, k, None] for k in (0, 1))
         limits = np.stack([widths, heights, widths, heights], -1)                    # (B, 1, 4)
-        boxes = np.clip(boxes * limits / self.input_size, 0, limits)
-        return boxes.astype(np.float32), scores.astype(np.float32), classes.astype(np.int32), valid
+        return np.clip(np.asarray(boxes) * limits / self.input_size, 0, limits).astype(np.float32)
 
     def inputs(self, images):
         """The network's inputs for a prepared uint8 batch: the images in [0, 1], with their proposals

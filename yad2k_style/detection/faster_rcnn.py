@@ -115,17 +115,21 @@ def rpn_targets(anchors, boxes, rng):
 def roi_targets(proposals, valid, boxes, classes, counts, rng):
     """Sampled training RoIs of a batch, with the true boxes among the candidates → ``rois (B, S, 4)``,
     ``labels (B, S)`` int32 (0 background, c + 1; −1 padding where too few candidates), ``deltas
-    (B, S, 4)`` (scale 10, 10, 5, 5; zeros for background), S = :data:`ROI_SAMPLES`."""
+    (B, S, 4)`` (scale 10, 10, 5, 5; zeros for background) and ``matches (B, S)`` int32 (the true box
+    of each foreground RoI, −1 for the others), S = :data:`ROI_SAMPLES`. Each image's foreground RoIs
+    come first (at most S × :data:`ROI_FOREGROUND`: Mask R-CNN's mask head takes just those)."""
     batch = len(proposals)
     rois = np.zeros((batch, ROI_SAMPLES, 4), np.float32)
     labels = np.full((batch, ROI_SAMPLES), -1, np.int32)
     deltas = np.zeros((batch, ROI_SAMPLES, 4), np.float32)
+    matches = np.full((batch, ROI_SAMPLES), -1, np.int32)
     for b in range(batch):
         truth, truth_classes = boxes[b, :counts[b]], classes[b, :counts[b]]
         candidates = np.concatenate([proposals[b, :valid[b]], truth])
         assignment = assign(candidates, truth, ROI_FOREGROUND_IOU, ROI_FOREGROUND_IOU, force_match=False)
         chosen = sample(assignment.labels, ROI_SAMPLES, ROI_FOREGROUND, rng)
         picked = np.flatnonzero(chosen != -1)
+        picked = picked[np.argsort(chosen[picked] != POSITIVE, kind="stable")]  # foreground first
         n = len(picked)
         rois[b, :n] = candidates[picked]
         foreground = chosen[picked] == POSITIVE
@@ -134,7 +138,8 @@ def roi_targets(proposals, valid, boxes, classes, counts, rng):
             matched = assignment.matches[picked][foreground]
             labels[b, :n][foreground] = truth_classes[matched] + 1
             deltas[b, :n][foreground] = encode_deltas(truth[matched], candidates[picked][foreground])
-    return rois, labels, deltas
+            matches[b, :n][foreground] = matched
+    return rois, labels, deltas, matches
 
 
 def _smooth_l1(targets, predictions):
@@ -150,6 +155,13 @@ def faster_rcnn_loss(model, images, targets, rng):
     smooth L1 over the positives, both divided by the sampled count; head: cross-entropy over the
     sampled RoIs and smooth L1 of each foreground RoI's own class deltas, divided by the RoIs.
     """
+    terms, _ = faster_rcnn_terms(model, images, targets, rng)
+    return tf.add_n(list(terms.values())), terms
+
+
+def faster_rcnn_terms(model, images, targets, rng):
+    """:func:`faster_rcnn_loss`'s terms ``{term: value}``, and what a further head trains on:
+    ``(features, rois (B, S, 4), roi labels (B, S), matches (B, S))`` (see :func:`roi_targets`)."""
     rpn_labels, rpn_deltas, boxes, classes, counts = targets
     features = model.get_layer("features")(images, training=True)
     objectness, predicted_rpn = model.get_layer("rpn")(features, training=True)
@@ -160,14 +172,16 @@ def faster_rcnn_loss(model, images, targets, rng):
     positive = tf.cast(rpn_labels == 1, tf.float32)
     rpn_box = tf.reduce_sum(_smooth_l1(rpn_deltas, predicted_rpn) * positive) / anchors_used
     proposals, valid = model.get_layer("proposals")([objectness, predicted_rpn], count=TRAIN_PROPOSALS)
-    rois, roi_labels, roi_deltas = tf.numpy_function(
+    rois, roi_labels, roi_deltas, matches = tf.numpy_function(
         lambda *a: roi_targets(*a, rng), [proposals, valid, boxes, classes, counts],
-        [tf.float32, tf.int32, tf.float32])
+        [tf.float32, tf.int32, tf.float32, tf.int32])
     rois.set_shape((None, ROI_SAMPLES, 4))
+    roi_labels.set_shape((None, ROI_SAMPLES))
+    matches.set_shape((None, ROI_SAMPLES))
     head_class, head_box = head_loss(roi_labels, roi_deltas, *model.get_layer("head")([features, rois],
                                                                                         training=True))
-    total = rpn_class + rpn_box + head_class + head_box
-    return total, {"rpn_class": rpn_class, "rpn_box": rpn_box, "head_class": head_class, "head_box": head_box}
+    terms = {"rpn_class": rpn_class, "rpn_box": rpn_box, "head_class": head_class, "head_box": head_box}
+    return terms, (features, rois, roi_labels, matches)
 
 
 def head_loss(roi_labels, roi_deltas, logits, deltas):

@@ -67,17 +67,16 @@ class LossModel(keras.Model):
 
 def scene_batches(make_targets, target_signature, scenes, batch_size, seed=TRAIN_SEED):
     """A dataset of ``(images float32 (B, 128, 128, 3) in [0, 1], targets)`` over ``scenes`` new scenes of
-    stream ``seed`` (random indices, redrawn on every pass). ``make_targets(boxes, classes, rng)`` gives
-    one scene's targets as NumPy arrays matching ``target_signature`` (a tuple of ``tf.TensorSpec``);
-    ``rng`` is a NumPy Generator seeded by the scene, for sampling."""
+    stream ``seed`` (random indices, redrawn on every pass). ``make_targets(drawn, rng)`` gives one
+    :class:`~yad2k_style.yolo.synthetic.Scene`'s targets as NumPy arrays matching ``target_signature``
+    (a tuple of ``tf.TensorSpec``); ``rng`` is a NumPy Generator seeded by the scene, for sampling."""
     indices = (tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
                .take(scenes).map(lambda r: r % 2**40))
 
     def make(index):
         drawn = scene(seed, int(index))
         rng = np.random.default_rng([seed, int(index), 1])
-        return (np.asarray(drawn.image, np.uint8),
-                *make_targets(drawn.boxes.astype(np.float32), drawn.classes.astype(np.int32), rng))
+        return np.asarray(drawn.image, np.uint8), *make_targets(drawn, rng)
 
     def load(index):
         image, *targets = tf.numpy_function(make, [index], [tf.uint8, *(s.dtype for s in target_signature)])

@@ -120,21 +120,46 @@ def draw_geometry(draw, kind, box, fill, outline):
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill, outline=outline)
 
 
-def visible_boxes(drawn):
-    """The pixel boxes ``(x0, y0, x1, y1)`` (N, 4) of what the generator actually drew of each object
-    of scene ``drawn``: the bounding box of its pixels not covered by objects drawn after it (a row of
-    NaN when nothing of it shows). Pixels are whole: rendering quantises the labels' float boxes."""
-    size = drawn.image.size
-    masks = []
-    for box, label in zip(drawn.boxes, drawn.classes, strict=True):
-        mask = Image.new("L", size, 0)
-        draw_geometry(ImageDraw.Draw(mask), SHAPE_CLASSES[int(label)], tuple(box.tolist()), 255, 255)
-        masks.append(np.asarray(mask) > 0)
+def instance_masks(drawn):
+    """What the generator actually drew of each object of scene ``drawn``: bool (N, H, W), object k's
+    pixels not covered by objects drawn after it (an object wholly covered has an empty mask). The
+    pixels are those the shapes were drawn on, so the masks are exact."""
+    width, height = drawn.image.size
+    masks = np.zeros((len(drawn.classes), height, width), bool)
+    covered = np.zeros((height, width), bool)
+    for index in reversed(range(len(drawn.classes))):
+        outline = Image.new("L", (width, height), 0)
+        draw_geometry(ImageDraw.Draw(outline), SHAPE_CLASSES[int(drawn.classes[index])],
+                      tuple(drawn.boxes[index].tolist()), 255, 255)
+        shape = np.asarray(outline) > 0
+        masks[index] = shape & ~covered
+        covered |= shape
+    return masks
+
+
+def class_map(drawn):
+    """The per-pixel classes of scene ``drawn``: uint8 (H, W), 0 for background, ``c + 1`` where an
+    object of class ``c`` shows (:func:`instance_masks`)."""
+    width, height = drawn.image.size
+    classes = np.zeros((height, width), np.uint8)
+    for mask, label in zip(instance_masks(drawn), drawn.classes, strict=True):
+        classes[mask] = label + 1
+    return classes
+
+
+def mask_boxes(masks):
+    """The pixel boxes ``(x0, y0, x1, y1)`` (N, 4) bounding bool masks (N, H, W), whole pixels (a mask
+    covering only pixel (x, y) has box ``(x, y, x + 1, y + 1)``); a row of NaN for an empty mask."""
     boxes = np.full((len(masks), 4), np.nan, np.float32)
-    covered = np.zeros(size[::-1], bool)
-    for index in reversed(range(len(masks))):
-        rows, cols = np.nonzero(masks[index] & ~covered)
+    for index, mask in enumerate(masks):
+        rows, cols = np.nonzero(mask)
         if rows.size:
             boxes[index] = (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
-        covered |= masks[index]
     return boxes
+
+
+def visible_boxes(drawn):
+    """The pixel boxes ``(x0, y0, x1, y1)`` (N, 4) of what the generator actually drew of each object
+    of scene ``drawn``: the bounding boxes of its :func:`instance_masks` (a row of NaN when nothing of
+    it shows). Pixels are whole: rendering quantises the labels' float boxes."""
+    return mask_boxes(instance_masks(drawn))
