@@ -26,9 +26,11 @@ from pathlib import Path
 
 from yad2k_style.artifacts import update_info
 from yad2k_style.detection import zoo
+from yad2k_style.detection.segmentation_eval import evaluate_instances, evaluate_semantic, instance_truth
 from yad2k_style.detection.train import Schedule, train_detector
 from yad2k_style.detection.zoo import NAMES, parts
 from yad2k_style.yolo.evaluate import best_f1, evaluate_detector
+from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED, scenes
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "detection"
 
@@ -54,16 +56,31 @@ def main():
     train_detector(detector.network, detector.data(schedule, args.out), detector.loss, args.out, schedule,
                    detector.example)
     trained = time.perf_counter() - start
-    if args.detector in zoo.SEGMENTERS:
-        return
-    run = evaluate_detector(detector.detector)
-    figures = {**run.to_json(), "detector": args.detector, "schedule": vars(args),
-               "train_seconds_this_call": trained}
+    figures, summary, _ = evaluate(args.detector, detector.detector)
+    figures.update(detector=args.detector, schedule=vars(args), train_seconds_this_call=trained)
     Path(args.out, "evaluation.json").write_text(json.dumps(figures, indent=1) + "\n")
-    e = run.evaluation
-    print(f"{args.detector}: mAP@0.5 {e.map_50:.3f}, mAP@[.5:.95] {e.map_50_95:.3f} on {run.source}")
+    print(f"{args.detector}: {summary}")
     if args.package:
         package(args.detector, detector.network, vars(args))
+
+
+def evaluate(name, runner):
+    """Evaluate detector or segmenter ``runner`` of ``name`` on the 500 held-out scenes → ``(figures,
+    a line of them, (dataset, detections) for the F1-best threshold or None)``."""
+    if name == "semantic":
+        result = evaluate_semantic(runner)
+        return (result.to_json(), f"mIoU {result.mean_iou:.3f} (classes alone {result.class_mean_iou:.3f}, "
+                f"per class {', '.join(f'{k} {v:.3f}' for k, v in result.per_class_iou.items())})", None)
+    if name == "mask-rcnn":
+        result = evaluate_instances(runner)
+        found = [(f.boxes, f.scores, f.classes) for f in result.instances]
+        dataset, _ = instance_truth(scenes(EVALUATION_SEED, EVALUATION_SCENES))
+        return (result.to_json(), f"mask AP@0.5 {result.masks.map_50:.3f}, mask AP@[.5:.95] "
+                f"{result.masks.map_50_95:.3f}, box mAP@0.5 {result.boxes.map_50:.3f}", (dataset, found))
+    run = evaluate_detector(runner)
+    e = run.evaluation
+    return (run.to_json(), f"mAP@0.5 {e.map_50:.3f}, mAP@[.5:.95] {e.map_50_95:.3f} on {run.source}",
+            (run.dataset, [(d.boxes, d.scores, d.classes) for d in run.detections]))
 
 
 def package(name, network, arguments):
@@ -74,18 +91,20 @@ def package(name, network, arguments):
     shutil.rmtree(staging, ignore_errors=True)
     command = " ".join(["scripts/train_detectors.py", name] + [
         f"--{key.replace('_', '-')} {value}" for key, value in arguments.items()
-        if key not in ("detector", "out", "package")])
+        if key not in ("detector", "out", "package") and value is not None])
     zoo.package(name, network, staging, provenance={"trained_by": command})
-    run = evaluate_detector(zoo.load_scene_detector(staging, score_threshold=0.01))
-    best, _ = best_f1(run.dataset, [(d.boxes, d.scores, d.classes) for d in run.detections])
-    update_info(staging, score_threshold=round(best.threshold, 4),
-                provenance={"trained_by": command, "map_50": run.evaluation.map_50,
-                            "map_50_95": run.evaluation.map_50_95, "evaluated_on": run.source,
-                            "best_f1": round(best.f1, 4)})
+    figures, summary, found = evaluate(name, zoo.load_scene_detector(staging, score_threshold=0.01))
+    provenance = {"trained_by": command, **figures, "evaluated_on": "500 held-out scenes"}
+    provenance.pop("confusion", None)
+    if found is not None:
+        best, _ = best_f1(*found)
+        update_info(staging, score_threshold=round(best.threshold, 4),
+                    provenance={**provenance, "best_f1": round(best.f1, 4)})
+    else:
+        update_info(staging, provenance=provenance)
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
-    print(f"packaged {target}: mAP@0.5 {run.evaluation.map_50:.3f}, mAP@[.5:.95] "
-          f"{run.evaluation.map_50_95:.3f} with float16 weights")
+    print(f"packaged {target}: {summary} with float16 weights")
 
 
 if __name__ == "__main__":

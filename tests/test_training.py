@@ -68,3 +68,25 @@ def test_load_weights_by_layer_name_ignores_the_file_layout(tmp_path):
     other = keras.Model(other_in, keras.layers.Dense(2, name="fc_c")(other_in))
     with pytest.raises(FormatError, match="nested.weights.h5: no weights for layers fc_c"):
         load_weights_by_layer_name(other, tmp_path / "nested.weights.h5")
+
+
+def test_load_weights_by_layer_name_loads_layers_inside_wrappers(tmp_path):
+    """A plain layer wrapped by TimeDistributed inside a nested model (Mask R-CNN's mask head) takes its
+    weights too: once, a reload left such layers at their initial values."""
+    import keras
+
+    from yad2k_style.training import load_weights_by_layer_name
+
+    def build(seed):
+        keras.utils.set_random_seed(seed)
+        regions = keras.Input((2, 4), name="regions")
+        each = keras.layers.TimeDistributed(keras.layers.Dense(3, name="fc"), name="fc_each")(regions)
+        head = keras.Model(regions, each, name="head")
+        outer_in = keras.Input((2, 4), name="x")
+        return keras.Model(outer_in, head(outer_in), name="outer")
+
+    source, target = build(1), build(2)
+    source.save_weights(tmp_path / "wrapped.weights.h5")
+    load_weights_by_layer_name(target, tmp_path / "wrapped.weights.h5")
+    x = np.random.default_rng(0).normal(size=(3, 2, 4)).astype(np.float32)
+    np.testing.assert_array_equal(target(x).numpy(), source(x).numpy())

@@ -4,7 +4,7 @@ import colorsys
 import random
 
 import numpy as np
-from PIL import ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 COLOR_SEED = 10101  # YAD2K's fixed shuffle seed: the same colours as the course's pictures
 
@@ -66,3 +66,12 @@ def draw_boxes(image, boxes, box_classes, class_names, scores=None):
         draw.text((label_left + 1 - text_left, label_top + 1 - text_top), label, fill=text_color(color),
                   font=font)
     return image
+
+
+def overlay_masks(image, masks, colors, alpha=0.5):
+    """A copy of RGB PIL ``image`` with each bool (H, W) mask of ``masks`` blended in its colour of
+    ``colors`` (RGB tuples) at opacity ``alpha``; a later mask is drawn over an earlier one."""
+    pixels = np.asarray(image.convert("RGB"), np.float32)
+    for mask, color in zip(masks, colors, strict=True):
+        pixels[mask] = (1 - alpha) * pixels[mask] + alpha * np.asarray(color, np.float32)
+    return Image.fromarray(np.round(pixels).astype(np.uint8))

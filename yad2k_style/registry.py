@@ -176,6 +176,16 @@ MODELS = {entry.name: entry for entry in (
           ("rcnn", "rcnn:rcnn_model", "R-CNN: selective search, each region warped and classified "
            "(inputs: image, proposals, count)", 622_576, (None, 3, 4), True))),
     ModelEntry(
+        "mask-rcnn-shapes", "instance-segmentation", "yad2k_style.detection.mask_rcnn:mask_rcnn_model",
+        "Mask R-CNN: Faster R-CNN + a 28×28 mask per detection (RoIAlign); 128×128 scenes → boxes, scores, "
+        "classes, count, masks", 2_961_855, (128, 128, 3), (100, 28, 28), class_names="shapes/classes.txt",
+        weights=Weights("packaged", "model-directory", ("detection/mask-rcnn",))),
+    ModelEntry(
+        "semantic-shapes", "semantic-segmentation", "yad2k_style.detection.semantic:unet_model",
+        "U-Net semantic segmentation: a class per pixel (background + 3 shapes); 128×128 scenes",
+        484_196, (128, 128, 3), (128, 128, 4), class_names="shapes/classes.txt",
+        weights=Weights("packaged", "model-directory", ("detection/semantic",))),
+    ModelEntry(
         "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
         weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),

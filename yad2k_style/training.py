@@ -161,4 +161,7 @@ def _all_layers(model):
         if isinstance(layer, keras.Model):
             yield from _all_layers(layer)
         elif isinstance(inner, keras.Model):
+            yield inner
             yield from _all_layers(inner)
+        elif isinstance(inner, keras.layers.Layer):
+            yield inner

@@ -1,6 +1,6 @@
-"""The detectors as functional Keras models: every layer named, the parameter counts, and a ``.keras``
-save that a fresh process reloads with ``safe_mode=True`` (the region layers are registered) and runs to
-the same outputs."""
+"""The detectors and segmenters as functional Keras models: every layer named, the parameter counts, and
+a ``.keras`` save that a fresh process reloads with ``safe_mode=True`` (the region layers are
+registered) and runs to the same outputs."""
 
 import subprocess
 import sys
@@ -12,15 +12,17 @@ import tensorflow as tf
 
 from yad2k_style.detection.fast_rcnn import fast_rcnn_model
 from yad2k_style.detection.faster_rcnn import faster_rcnn_model
+from yad2k_style.detection.mask_rcnn import mask_rcnn_model
 from yad2k_style.detection.rcnn import rcnn_model
 from yad2k_style.detection.rfcn import rfcn_model
+from yad2k_style.detection.semantic import unet_model
 from yad2k_style.detection.ssd import ssd_model
 
 RELOAD = textwrap.dedent("""
     import sys
     import keras
     import numpy as np
-    import yad2k_style.detection.region_layers  # registers the detectors' layers
+    import yad2k_style.detection  # registers the detectors' layers
     model = keras.saving.load_model(sys.argv[1], safe_mode=True)
     inputs = [np.load(path) for path in sys.argv[2].split(",")]
     outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)
@@ -28,7 +30,8 @@ RELOAD = textwrap.dedent("""
 """)
 BUILDERS = {"ssd": (ssd_model, 2_172_112), "faster-rcnn": (faster_rcnn_model, 2_834_492),
             "rfcn": (rfcn_model, 1_167_988), "fast-rcnn": (fast_rcnn_model, 2_679_168),
-            "rcnn": (rcnn_model, 622_576)}
+            "rcnn": (rcnn_model, 622_576), "mask-rcnn": (mask_rcnn_model, 2_961_855),
+            "semantic": (unet_model, 484_196)}
 
 
 def example_inputs(model):

@@ -50,7 +50,7 @@ INDICES = np.array([0, 1, 0, 1])
 
 
 @pytest.mark.parametrize("mode, reduce", [("max", np.max), ("average", np.mean)])
-@pytest.mark.parametrize("size, sampling", [(2, 2), (3, 1), (7, 2)])
+@pytest.mark.parametrize("size, sampling", [(2, 2), (3, 1), (7, 2), (14, 2)])  # 14, 2: Mask R-CNN's
 def test_roi_pooling_matches_the_numpy_loop(mode, reduce, size, sampling):
     got = roi_pool(tf.constant(FEATURES), tf.constant(BOXES), tf.constant(INDICES), size, 8, sampling, mode)
     want = numpy_roi_pool(FEATURES, BOXES, INDICES, size, 8, sampling, reduce)

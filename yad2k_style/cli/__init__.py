@@ -16,11 +16,13 @@ from yad2k_style.cli.tensorflow_logs import import_tensorflow_quietly
 
 PROG = "yad2k-style"
 DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
-               "detection (Darknet converter, training, evaluation), face recognition, neural style "
+               "detection (Darknet converter, training, evaluation) and the notes' other detectors, "
+               "segmentation (semantic and Mask R-CNN), face recognition, neural style "
                "transfer, and the foundations (receptive fields, what units see). Nothing is downloaded, "
                "except VGG's ImageNet weights when stylize asks for them.")
 #: Modules whose ``register(subcommands)`` adds subcommands, in help order.
-COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.face",
+COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.segmentation",
+                   "yad2k_style.cli.face",
                    "yad2k_style.cli.style", "yad2k_style.cli.foundations")
 
 

@@ -41,7 +41,12 @@ def register(subcommands):
         "evaluate", help="COCO mAP@0.5, mAP@[.5:.95] and per-class AP (pycocotools) of a detector",
         description="Evaluate a detector on a labelled dataset, or (the default) the embedded shapes "
                     "detector on freshly generated held-out scenes.")
-    evaluate.add_argument("dataset", nargs="?", help=f"{DATASET_HELP} (default: synthetic held-out scenes)")
+    evaluate.add_argument("dataset", nargs="?",
+                          help=f"{DATASET_HELP} (default: synthetic held-out scenes)")
+    evaluate.add_argument("--task", choices=("detection", "semantic", "segm"), default="detection",
+                          help="detection: box mAP; semantic: mean IoU of a semantic segmenter (default "
+                          "model semantic-shapes); segm: COCO mask AP and box AP of an instance segmenter "
+                          "(default mask-rcnn-shapes); both on the synthetic scenes (default detection)")
     evaluate.add_argument("--scenes", type=int, default=EVALUATION_SCENES,
                           help=f"held-out scenes to generate (default {EVALUATION_SCENES})")
     evaluate.add_argument("--seed", type=int, default=EVALUATION_SEED,
@@ -249,6 +254,9 @@ def _load_detector(source, args, **settings):
     from yad2k_style.detection.zoo import detector_name, load_scene_detector
     from yad2k_style.yolo.detector import Detector
 
+    if detector_name(source.model) == "semantic":
+        raise YadError(f"{source.model}: a semantic segmentation model labels pixels, not boxes; use "
+                       f"segment, or evaluate --task semantic")
     if detector_name(source.model):
         yolo_only = [option for option, given in (
             ("--letterbox", args.letterbox), ("--class-agnostic", args.class_agnostic),
@@ -316,6 +324,8 @@ def _evaluate(args):
     checks.at_least("--scenes", args.scenes, 1)
     checks.file_to_write("--json", args.json)
     checks.file_to_write("--plot", args.plot)
+    if args.task != "detection":
+        return _evaluate_segmentation(args)
     if args.oracle:
         return _oracle(args)
     if args.store and not (args.model and Path(args.model).is_dir()):
@@ -347,6 +357,25 @@ def _evaluate(args):
     if args.json:
         write_text_atomically(args.json, json.dumps(run.to_json(), indent=1))
     return 0
+
+
+def _evaluate_segmentation(args):
+    from yad2k_style.cli.segmentation import evaluate_segmentation
+
+    yolo_only = [option for option, given in (
+        ("--oracle", args.oracle), ("--store", args.store), ("--precision", args.precision != "fp32"),
+        ("--letterbox", args.letterbox), ("--class-agnostic", args.class_agnostic),
+        ("--nms", args.nms != "plain"),
+        ("--cfg", args.cfg), ("--classes", args.classes), ("--anchors", args.anchors)) if given]
+    if yolo_only:
+        raise YadError(f"--task {args.task}: {', '.join(yolo_only)} {'is' if len(yolo_only) == 1 else 'are'} "
+                       f"for --task detection only")
+    checks.at_least("--batch-size", args.batch_size, 1)
+    checks.between("--iou-threshold", args.iou_threshold, 0, 1)
+    checks.at_least("--max-boxes", args.max_boxes, 1)
+    if args.score_threshold is not None:
+        checks.between("--score-threshold", args.score_threshold, 0, 1)
+    return evaluate_segmentation(args)
 
 
 def _oracle(args):

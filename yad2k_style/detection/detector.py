@@ -13,8 +13,9 @@ from yad2k_style.yolo.synthetic import SCENE_SIZE
 
 class SceneDetector(ImageDetector):
     """Runs ``network`` and ``decode(*outputs) → (boxes (B, K, 4) xyxy input pixels, scores (B, K),
-    classes (B, K), valid (B,), …)`` (what follows is a subclass's); images of any size are stretched to S×S (bicubic, as YOLO's
-    detector does) and the network sees float32 in [0, 1]; boxes come back in each image's own pixels.
+    classes (B, K), valid (B,), …)`` (what follows is a subclass's); images of any size are stretched to
+    S×S (bicubic, as YOLO's detector does) and the network sees float32 in [0, 1]; boxes come back in
+    each image's own pixels.
 
     ``propose``: None for a network of images alone; else the most selective-search proposals per
     image, and the network takes ``(images, proposals (B, propose, 4), valid (B,))``.
@@ -32,7 +33,8 @@ class SceneDetector(ImageDetector):
 
     def detect_batch(self, images, image_sizes):
         """Padded detections of a prepared batch, in the original images' pixels (see the base class)."""
-        boxes, scores, classes, valid = (np.asarray(t) for t in self._run(self.inputs(np.asarray(images)))[:4])
+        outputs = self._run(self.inputs(np.asarray(images)))
+        boxes, scores, classes, valid = (np.asarray(t) for t in outputs[:4])
         return (self.to_image_pixels(boxes, image_sizes), scores.astype(np.float32), classes.astype(np.int32),
                 valid)
 

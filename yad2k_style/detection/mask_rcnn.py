@@ -60,8 +60,9 @@ class Detections(keras.layers.Layer):
         return [(batch, self.max_boxes, 4), (batch, self.max_boxes), (batch, self.max_boxes), (batch,)]
 
     def get_config(self):
-        return {**super().get_config(), "input_size": self.input_size, "score_threshold": self.score_threshold,
-                "iou_threshold": self.iou_threshold, "max_boxes": self.max_boxes}
+        return {**super().get_config(), "input_size": self.input_size,
+                "score_threshold": self.score_threshold, "iou_threshold": self.iou_threshold,
+                "max_boxes": self.max_boxes}
 
 
 @keras.saving.register_keras_serializable(PACKAGE)
@@ -83,14 +84,15 @@ def mask_head(num_classes, name="mask_head"):
     2× transposed conv → mask logits (B, R, 28, 28, C)."""
     features = keras.Input((None, None, FEATURES), name="features")
     regions = keras.Input((None, 4), name="regions")
-    x = RoIPooling(MASK_ROI_SIZE, STRIDE, sampling=2, mode="average", name="mask_roi_align")([features, regions])
-    for k in (1, 2):
-        x = keras.layers.TimeDistributed(keras.layers.Conv2D(MASK_FILTERS, 3, padding="same", activation="relu",
-                                                             name=f"mask_conv{k}"), name=f"mask_conv{k}_each")(x)
-    x = keras.layers.TimeDistributed(keras.layers.Conv2DTranspose(MASK_FILTERS, 2, strides=2, activation="relu",
-                                                                  name="mask_up"), name="mask_up_each")(x)
-    logits = keras.layers.TimeDistributed(keras.layers.Conv2D(num_classes, 1, name="mask_logits"),
-                                          name="mask_logits_each")(x)
+    x = RoIPooling(MASK_ROI_SIZE, STRIDE, sampling=2, mode="average", name="mask_roi_align")(
+        [features, regions])
+    layers = [keras.layers.Conv2D(MASK_FILTERS, 3, padding="same", activation="relu", name=f"mask_conv{k}")
+              for k in (1, 2)]
+    layers += [keras.layers.Conv2DTranspose(MASK_FILTERS, 2, strides=2, activation="relu", name="mask_up"),
+               keras.layers.Conv2D(num_classes, 1, name="mask_logits")]
+    for layer in layers:  # on each region
+        x = keras.layers.TimeDistributed(layer, name=f"{layer.name}_each")(x)
+    logits = x
     return keras.Model([features, regions], logits, name=name)
 
 

@@ -41,6 +41,8 @@ NAMES = ("ssd", "faster-rcnn", "rfcn", "fast-rcnn", "rcnn", "mask-rcnn", "semant
 SEGMENTERS = ("mask-rcnn", "semantic")
 #: The registry's name of each detector: its builder, and its packaged weights when they ship.
 REGISTRY_NAMES = {name: f"{name}-shapes" for name in NAMES}
+#: The registry's task of each (``"detection"`` unless named here).
+TASKS = {"mask-rcnn": "instance-segmentation", "semantic": "semantic-segmentation"}
 NUM_CLASSES = len(SHAPE_CLASSES)
 TASK = "detection"
 _EXAMPLE = tf.zeros((1, SCENE_SIZE, SCENE_SIZE, 3))  # what builds a network of images alone
@@ -98,8 +100,9 @@ def package(name, network, out_dir, provenance=None):
     """Write the trained ``network`` of detector ``name`` as a new model directory ``out_dir``: its
     weights, stored as float16 (half the size; loaded back into float32), and a ``model.json`` that
     rebuilds it from the registry (:data:`REGISTRY_NAMES`)."""
-    info = artifacts.model_info(network, TASK, artifacts.registry_architecture(REGISTRY_NAMES[name]),
-                                class_names=SHAPE_CLASSES, provenance=provenance, detector=name)
+    architecture = artifacts.registry_architecture(REGISTRY_NAMES[name])
+    info = artifacts.model_info(network, TASKS.get(name, TASK), architecture, class_names=SHAPE_CLASSES,
+                                provenance=provenance, detector=name)
     with artifacts.new_directory(out_dir) as staging:
         with WeightsFileWriter(network, Path(staging) / artifacts.WEIGHTS_FILE, dtype="float16") as writer:
             for variable in network.weights:

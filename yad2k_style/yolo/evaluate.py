@@ -30,25 +30,33 @@ class Evaluation:
     precision: dict
 
 
-def coco_evaluate(dataset, detections):
+def coco_evaluate(dataset, detections, truth_masks=None):
     """Evaluate ``detections`` against ``dataset`` (a :class:`~yad2k_style.yolo.labels.LabelledDataset`).
 
     ``detections[i]`` belongs to ``dataset.samples[i]``: ``(boxes, scores, classes)`` with boxes in
-    pixel corners ``(x_min, y_min, x_max, y_max)`` of that image.
+    pixel corners ``(x_min, y_min, x_max, y_max)`` of that image. With ``truth_masks`` (per image, the
+    COCO RLEs of its objects in the order of its boxes) and detections ``(boxes, scores, classes,
+    RLEs)``, the masks are evaluated instead of the boxes (pycocotools' ``iouType="segm"``).
     """
+    from pycocotools import mask as coco_mask
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
     truth = COCO()
     truth.dataset = coco_dict(dataset)
+    if truth_masks is not None:
+        annotations = iter(truth.dataset["annotations"])
+        for rles in truth_masks:
+            for rle, annotation in zip(rles, annotations, strict=False):
+                annotation.update(segmentation=rle, area=float(coco_mask.area(_rle_bytes(rle))))
     with contextlib.redirect_stdout(io.StringIO()):
         truth.createIndex()
     results = []
-    for image_id, (boxes, scores, classes) in enumerate(detections, start=1):
+    for image_id, (boxes, scores, classes, *masks) in enumerate(detections, start=1):
         xywh = convert_boxes(np.asarray(boxes, float).reshape(-1, 4), "xyxy", "xywh").tolist()
-        for bbox, score, label in zip(xywh, np.ravel(scores), np.ravel(classes), strict=True):
+        for k, (bbox, score, label) in enumerate(zip(xywh, np.ravel(scores), np.ravel(classes), strict=True)):
             results.append({"image_id": image_id, "category_id": int(label) + 1, "bbox": bbox,
-                            "score": float(score)})
+                            "score": float(score), **({"segmentation": masks[0][k]} if masks else {})})
     names = dataset.class_names
     recall = np.linspace(0.0, 1.0, 101)
     if not results:
@@ -56,7 +64,7 @@ def coco_evaluate(dataset, detections):
         return Evaluation(0.0, 0.0, zeros, dict(zeros), recall,
                           {name: np.zeros_like(recall) for name in names})
     with contextlib.redirect_stdout(io.StringIO()):
-        evaluation = COCOeval(truth, truth.loadRes(results), "bbox")
+        evaluation = COCOeval(truth, truth.loadRes(results), "bbox" if truth_masks is None else "segm")
         evaluation.evaluate()
         evaluation.accumulate()
         evaluation.summarize()
@@ -201,6 +209,12 @@ def oracle_evaluation(scenes=EVALUATION_SCENES, seed=EVALUATION_SEED):
         shown = ~np.isnan(boxes[:, 0])
         detections.append((boxes[shown], np.ones(int(shown.sum()), np.float32), drawn.classes[shown]))
     return coco_evaluate(dataset, detections)
+
+
+def _rle_bytes(rle):
+    """A JSON-ready RLE (``counts`` a string) as pycocotools' C functions take it (``counts`` bytes)."""
+    counts = rle["counts"]
+    return {**rle, "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
 
 
 def _mean_valid(values):

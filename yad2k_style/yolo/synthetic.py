@@ -120,6 +120,19 @@ def draw_geometry(draw, kind, box, fill, outline):
         draw.polygon([((x0 + x1) / 2, y0), (x1, y1), (x0, y1)], fill=fill, outline=outline)
 
 
+def touching_squares(size=SCENE_SIZE):
+    """The notes' case for instance segmentation: two squares of one class side by side, their edges
+    touching (the second drawn over the first's right edge), in two colours on a smooth background.
+    Semantic segmentation can only give them one region; instances, two."""
+    rng = np.random.default_rng(21)
+    image = background(rng, size, clutter=False)
+    draw = ImageDraw.Draw(image)
+    boxes = np.array([[22.0, 40.0, 62.0, 80.0], [62.0, 48.0, 98.0, 84.0]], np.float32) * size / SCENE_SIZE
+    for box, fill in zip(boxes, ((220, 70, 40), (40, 90, 220)), strict=True):
+        draw_geometry(draw, "square", tuple(box.tolist()), fill, tuple(255 - c for c in fill))
+    return Scene(image, boxes, np.array([1, 1], np.int32))
+
+
 def instance_masks(drawn):
     """What the generator actually drew of each object of scene ``drawn``: bool (N, H, W), object k's
     pixels not covered by objects drawn after it (an object wholly covered has an empty mask). The
