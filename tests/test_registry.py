@@ -63,7 +63,7 @@ def test_models_command_prints_the_table(capsys):
     assert len(lines) == 1 + len(registry.MODELS)
     assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
                                 "https://pjreddie.com/media/files/yolov2.weights"]
-    assert "yolov2-shapes       detection      128×128×3  1,298,968 packaged" in lines
+    assert "yolov2-shapes       detection             128×128×3  1,298,968 packaged" in lines  # aligned
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
     assert rows["facenet-nn4-small2"][:3] == ["face-embedding", "96×96×3", "3,743,280"]
     assert rows["facenet-synthetic"] == ["face-embedding", "96×96×3", "3,743,280", "packaged"]

@@ -107,6 +107,7 @@ def test_rle_round_trips_and_polygons_rasterise():
     ([[1, 2, 3, 4, 5]], "at least 3 x, y pairs"),
     ([[0, 0, 10, "a", 5, 5]], "must be numbers"),
     ([[0, 0, 10, float("nan"), 5, 5]], "finite"),
+    ([[0, 0, 35928576, 1, 0, 0]], "far outside the 50×40 image"),  # would rasterise for seconds
     ([], "no polygon"),
     ({"size": [40, 50]}, "list of polygons or an RLE"),
     ({"size": [10, 10], "counts": "abc"}, "RLE of size"),

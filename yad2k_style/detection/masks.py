@@ -83,7 +83,7 @@ def decode_segmentation(segmentation, height, width, source="segmentation"):
     from pycocotools import mask as coco_mask
 
     if isinstance(segmentation, list):
-        polygons = _checked_polygons(segmentation, source)
+        polygons = _checked_polygons(segmentation, source, height, width)
         rles = coco_mask.frPyObjects(polygons, height, width)
         return coco_mask.decode(coco_mask.merge(rles)).astype(bool)
     if not isinstance(segmentation, dict) or set(segmentation) != {"size", "counts"}:
@@ -106,7 +106,9 @@ def decode_segmentation(segmentation, height, width, source="segmentation"):
     return coco_mask.decode(rle).astype(bool)
 
 
-def _checked_polygons(polygons, source):
+def _checked_polygons(polygons, source, height, width):
+    """The polygons as lists of floats, checked: at least 3 points each, finite, and no farther outside
+    the image than its own size (rasterising costs time in proportion to a polygon's extent)."""
     checked = []
     for polygon in polygons:
         if not isinstance(polygon, list) or len(polygon) < 6 or len(polygon) % 2:
@@ -117,6 +119,9 @@ def _checked_polygons(polygons, source):
             raise FormatError(source, "polygon coordinates must be numbers") from None
         if values.ndim != 1 or not np.isfinite(values).all():
             raise FormatError(source, "polygon coordinates must be finite numbers")
+        xs, ys = values[0::2], values[1::2]
+        if xs.min() < -width or xs.max() > 2 * width or ys.min() < -height or ys.max() > 2 * height:
+            raise FormatError(source, f"a polygon point lies far outside the {width}×{height} image")
         checked.append(values.tolist())
     if not checked:
         raise FormatError(source, "no polygon in the segmentation")

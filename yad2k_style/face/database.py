@@ -108,8 +108,12 @@ class FaceDatabase:
             if isinstance(exc, FormatError):
                 raise
             raise FormatError(path, "not a face database (written by `yad2k-style face enroll`)") from None
-        if embeddings.ndim != 2 or len(names) != len(embeddings):
-            raise FormatError(path, "not a face database: names and embeddings do not match")
+        if (names.ndim != 1 or names.dtype.kind != "U" or embeddings.ndim != 2 or embeddings.shape[1] < 1
+                or embeddings.dtype.kind != "f" or len(names) != len(embeddings)):
+            raise FormatError(path, "not a face database: its names and embeddings are not a list of names "
+                                    "and one embedding vector each")
+        if not np.isfinite(embeddings).all():
+            raise FormatError(path, "not a face database: an embedding holds a value that is not a number")
         if embedding_size is not None and embeddings.shape[1] != embedding_size:
             raise FormatError(path, f"holds {embeddings.shape[1]}-dimensional embeddings; the model makes "
                                     f"{embedding_size}-dimensional ones")
