@@ -34,7 +34,8 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]
 settings.register_profile("suite", max_examples=EXAMPLES, deadline=timedelta(seconds=2), derandomize=True,
                           database=None, suppress_health_check=QUIET)
-settings.register_profile("long", max_examples=EXAMPLES, deadline=timedelta(seconds=2), suppress_health_check=QUIET)
+settings.register_profile("long", max_examples=EXAMPLES, deadline=timedelta(seconds=2),
+                          suppress_health_check=QUIET)
 settings.load_profile(os.environ.get("FUZZ_PROFILE", "suite"))
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="yad2k-fuzz-"))
