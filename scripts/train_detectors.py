@@ -29,6 +29,7 @@ from yad2k_style.detection import zoo
 from yad2k_style.detection.segmentation_eval import evaluate_instances, evaluate_semantic, instance_truth
 from yad2k_style.detection.train import Schedule, train_detector
 from yad2k_style.detection.zoo import NAMES, parts
+from yad2k_style.files import write_text_atomically
 from yad2k_style.yolo.evaluate import best_f1, evaluate_detector
 from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED, scenes
 
@@ -58,7 +59,7 @@ def main():
     trained = time.perf_counter() - start
     figures, summary, _ = evaluate(args.detector, detector.detector)
     figures.update(detector=args.detector, schedule=vars(args), train_seconds_this_call=trained)
-    Path(args.out, "evaluation.json").write_text(json.dumps(figures, indent=1) + "\n")
+    write_text_atomically(Path(args.out, "evaluation.json"), json.dumps(figures, indent=1) + "\n")
     print(f"{args.detector}: {summary}")
     if args.package:
         package(args.detector, detector.network, vars(args))

@@ -26,6 +26,7 @@ import tensorflow as tf
 from yad2k_style.artifacts import WEIGHTS_FILE
 from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.darknet import export_darknet
+from yad2k_style.files import write_text_atomically
 from yad2k_style.netspec import Region
 from yad2k_style.yolo import embedded
 from yad2k_style.yolo.anchors import kmeans_anchors
@@ -196,7 +197,7 @@ def ablation(root, args):
         minutes = round((time.time() - start) / 60, 1)
         results[name] = {**evaluate_run(run), "options": options, "minutes": minutes}
         print(name, json.dumps(results[name]), flush=True)
-        results_path.write_text(json.dumps(results, indent=1) + "\n")
+        write_text_atomically(results_path, json.dumps(results, indent=1) + "\n")
 
 
 def main():

@@ -6,12 +6,13 @@ naming it.
 """
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from yad2k_style.errors import FormatError
+from yad2k_style.errors import FormatError, YadError
 
 
 def read_text(path, binary_hint=None):
@@ -44,18 +45,35 @@ def atomic_path(path):
     path = Path(path)
     if path.is_dir():
         raise FormatError(path, "is a directory; give a file name to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
     suffix = "".join(path.suffixes)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:-len(suffix) or None]}.",
-                                         suffix=suffix)
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:-len(suffix) or None]}.",
+                                             suffix=suffix)
     os.close(handle)
     set_default_mode(temporary)
     try:
-        yield Path(temporary)
-        os.replace(temporary, path)
+        with _writing(path):
+            yield Path(temporary)
+            os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)
+
+
+#: The errors of writing that the user can act on (permissions, space, a read-only file system, quota).
+WRITE_ERRORS = (errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EFBIG)
+
+
+@contextlib.contextmanager
+def _writing(path):
+    """Turn an operating-system error of writing ``path`` into one line naming it: a :class:`YadError`."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in WRITE_ERRORS:
+            raise
+        raise YadError(f"{path}: cannot write: {exc.strerror.lower()}") from None
 
 
 @contextlib.contextmanager

@@ -42,7 +42,10 @@ def _opened(path, max_pixels):
         raise
     except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         raise FormatError(path, exc.strerror.lower()) from None
-    except (OSError, EOFError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise FormatError(path, "image too large, refused as a possible decompression bomb "
+                                f"({first_line(exc)})") from None
+    except (OSError, EOFError, SyntaxError, ValueError) as exc:
         raise FormatError(path, f"not a readable image ({first_line(exc)})") from None
 
 

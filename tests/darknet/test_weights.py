@@ -86,9 +86,12 @@ def test_extra_floats_error_or_warning(small):
 def test_floats_of_another_cfg_are_a_mismatch(small):
     _, path, _ = small
     other = parse_cfg_text(SMALL_CFG.replace("filters=8", "filters=6"), "other.cfg")
-    with pytest.raises(WeightsMismatchError, match=r"the floats do not fit the cfg: layer 0 "
-                       r"\(\[convolutional\] at other.cfg:5\) reads negative or non-finite"):
-        read_weights(path, other)
+    with pytest.raises(WeightsCountError, match="70 floats left over after the 214 that other.cfg needs"):
+        read_weights(path, other)  # the size is checked first, before any float is read
+    with pytest.warns(YadWarning), pytest.raises(WeightsMismatchError, match=r"the floats do not fit the "
+                                                  r"cfg: layer 0 \(\[convolutional\] at other.cfg:5\) reads "
+                                                  r"negative or non-finite"):
+        read_weights(path, other, allow_extra=True)
 
 
 @pytest.mark.parametrize("content, problem", [

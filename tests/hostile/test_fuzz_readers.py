@@ -83,6 +83,7 @@ def cfg_texts(draw):
 def read_cfg(text):
     cfg = parse_cfg_text(text, "fuzz.cfg")
     float_count(cfg)  # the layer arithmetic the weights reader does: routes, channels
+    cfg.layer_sizes()  # and the converter's: sizes
     return cfg
 
 

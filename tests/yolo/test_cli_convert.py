@@ -118,7 +118,7 @@ def test_existing_output_is_kept(tiny, tmp_path, capsys):
     assert list(out.iterdir()) == []
 
 
-def test_failure_while_writing_leaves_nothing(tiny, tmp_path, monkeypatch):
+def test_failure_while_writing_leaves_nothing(tiny, tmp_path, monkeypatch, capsys):
     cfg, weights = tiny
 
     from yad2k_style.weights_file import WeightsFileWriter
@@ -131,8 +131,8 @@ def test_failure_while_writing_leaves_nothing(tiny, tmp_path, monkeypatch):
         write(self, variable, array)
 
     monkeypatch.setattr(WeightsFileWriter, "write", fail_at_the_fifth)
-    with pytest.raises(OSError, match="disk full"):
-        cli.main(["convert", str(cfg), str(weights), str(tmp_path / "out")])
+    assert cli.main(["convert", str(cfg), str(weights), str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == "yad2k-style: error: disk full\n"  # one line, no traceback
     assert [p.name for p in tmp_path.iterdir()] == [cfg.parent.name]
 
 

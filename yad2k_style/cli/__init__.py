@@ -61,6 +61,10 @@ def main(argv=None):
     except (YadError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the machine's (a full disk, a device error): one line, naming the file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130

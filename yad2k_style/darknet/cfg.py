@@ -8,7 +8,7 @@ comma-separated. Defaults are Darknet's. What this package cannot compute (an un
 
 from dataclasses import dataclass
 
-from yad2k_style.errors import FormatError
+from yad2k_style.errors import FormatError, YadError
 from yad2k_style.files import read_text
 from yad2k_style.netspec import (
     ACTIVATIONS,
@@ -25,6 +25,9 @@ from yad2k_style.netspec import (
 )
 
 #: Section names as written → the canonical name (Darknet's aliases included).
+#: Most layers a cfg may have: a network of thousands would take minutes to build, and no YOLOv2-family
+#: network comes near (YOLOv2: 31 layers).
+MAX_LAYERS = 1000
 SECTION_NAMES = {
     "net": "net", "network": "net",
     "convolutional": "convolutional", "conv": "convolutional",
@@ -64,6 +67,41 @@ class DarknetCfg:
     layers: tuple
     lines: tuple
     sections: tuple
+
+    def layer_sizes(self, input_size=None):
+        """Each layer's output ``(height, width)`` in Darknet's arithmetic for an input of ``input_size``
+        (height, width; default the ``[net]``'s) → list; a :class:`YadError` naming the layer where the
+        sizes do not fit: a reorg whose input is not a multiple of its stride, a route or shortcut
+        joining maps of different sizes, a map shrunk to nothing (the input size is not a multiple of
+        the network's stride, or too small)."""
+        height, width = input_size or (self.net.height, self.net.width)
+        sizes = []
+        for index, spec in enumerate(self.layers):
+            if isinstance(spec, Convolutional | MaxPool):
+                padding = 2 * spec.padding if isinstance(spec, Convolutional) else spec.total_padding
+                height, width = ((n + padding - spec.size) // spec.stride + 1 for n in (height, width))
+            elif isinstance(spec, Reorg):
+                if height % spec.stride or width % spec.stride:
+                    raise YadError(f"{self.where(index)}: its input is {height}×{width}, not a multiple of "
+                                   f"its stride {spec.stride}; give [net] a width and height that are "
+                                   f"multiples of the network's stride")
+                height, width = height // spec.stride, width // spec.stride
+            elif isinstance(spec, Route | Shortcut):
+                sources = spec.layers if isinstance(spec, Route) else (spec.source,)
+                joined = sorted({sizes[resolve_index(i, index)] for i in sources})
+                if len(joined) > 1 or (isinstance(spec, Shortcut) and joined[0] != (height, width)):
+                    seen = {*joined, (height, width)} if isinstance(spec, Shortcut) else set(joined)
+                    shown = " and ".join(f"{h}×{w}" for h, w in sorted(seen))
+                    raise YadError(f"{self.where(index)} joins maps of {shown} pixels; give [net] a width "
+                                   f"and height that are multiples of the network's stride")
+                height, width = joined[0]
+            elif isinstance(spec, AvgPool | Softmax):
+                height, width = 1, 1
+            if height < 1 or width < 1:
+                raise YadError(f"{self.where(index)}: the {self.net.width}×{self.net.height} input is too "
+                               f"small for the network")
+            sizes.append((height, width))
+        return sizes
 
     def where(self, index):
         """``"layer 3 ([convolutional] at yolov2.cfg:40)"``."""
@@ -166,6 +204,9 @@ def parse_cfg_text(text, path):
     if not sections or SECTION_NAMES[sections[0].header[1:-1]] != "net":
         raise FormatError(path, "the first section must be [net] or [network]",
                           line=sections[0].line if sections else None)
+    if len(sections) - 1 > MAX_LAYERS:
+        raise FormatError(path, f"{len(sections) - 1:,} layers; this reader takes at most {MAX_LAYERS:,} "
+                                f"(YOLOv2 has 31, Darknet-53 107)")
     net = _parse_net(_Options(sections[0], path))
     layers = []
     for index, section in enumerate(sections[1:]):

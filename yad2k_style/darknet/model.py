@@ -42,6 +42,8 @@ def build_keras(cfg, reorg=None, input_shape=None, name=None):
     to the cfg file's (:func:`model_name`).
     """
     specs = with_reorg(cfg.layers, reorg)
+    if not input_shape or None not in input_shape[:2]:  # a cfg whose sizes do not fit: one line
+        cfg.layer_sizes(input_shape[:2] if input_shape else None)
     try:
         return build_model(specs, input_shape or cfg.net.input_shape, name or model_name(cfg.path),
                            bn_epsilon=DARKNET_BN_EPSILON, kernel_initializer="zeros")

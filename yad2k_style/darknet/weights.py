@@ -15,6 +15,7 @@ import numpy as np
 
 from yad2k_style.darknet.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError
 from yad2k_style.errors import FormatError, YadWarning
+from yad2k_style.files import atomic_write
 from yad2k_style.netspec import Convolutional, channel_counts
 from yad2k_style.progress import Progress
 
@@ -139,12 +140,14 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
     with open(path, "rb") as file, Progress(needed if progress else 0, "float") as bar:
         header = read_header(file, path, file_size)
         available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
+        _check_size(path, cfg, needed, available, odd_bytes, allow_extra)  # before any float is read
         convs, offset = [], 0
         for position, (index, spec, channels) in enumerate(conv_layouts(cfg)):
             count = conv_float_count(spec, channels)
             vectors = np.fromfile(file, FLOAT, min(spec.filters * (4 if spec.batch_normalize else 1),
                                                    available - offset))
             _check_variances(vectors, spec, path, cfg.where(index))
+            _check_finite(vectors, path, cfg.where(index), "biases or batch-norm values")
             if available - offset < count:
                 raise WeightsCountError(
                     path, f"truncated: {cfg.path} needs {needed:,} floats, the file has {available:,}; "
@@ -153,8 +156,11 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
             shape = (spec.filters, channels, spec.size, spec.size)
             if load_kernel is None:
                 kernel = np.fromfile(file, FLOAT, count - vectors.size).reshape(shape)
+                _check_finite(kernel, path, cfg.where(index), "kernel")
             else:
-                chunks = _kernel_chunks(file, shape)
+                where = cfg.where(index)
+                chunks = _kernel_chunks(file, shape, lambda chunk, where=where:
+                                        _check_finite(chunk, path, where, "kernel"))
                 load_kernel(position, chunks)
                 for _ in chunks:  # whatever the loader left unread: the file stays aligned
                     pass
@@ -162,25 +168,43 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
             convs.append(_conv_weights(vectors, kernel, spec))
             offset += count
             bar.update(offset)
-    extra = available - needed
-    if extra or odd_bytes:
-        tail = f"{extra:,} floats" + (f" and {odd_bytes} bytes" if odd_bytes else "")
-        message = (f"{tail} left over after the {needed:,} that {cfg.path} needs "
-                   f"(is this the cfg these weights were trained with?)")
-        if not allow_extra:
-            raise WeightsCountError(path, f"{message}; --allow-extra accepts them")
-        warnings.warn(f"{path}: ignoring {message}", YadWarning, stacklevel=2)
     return DarknetWeights(header, convs, needed, available)
 
 
-def _kernel_chunks(file, shape):
+def _check_size(path, cfg, needed, available, odd_bytes, allow_extra):
+    """More floats than ``cfg`` needs (or a partial float at the end): a :class:`WeightsCountError`,
+    or with ``allow_extra`` a warning. Fewer are reported where they run out."""
+    extra = available - needed
+    if extra > 0 or odd_bytes:
+        tail = f"{max(extra, 0):,} floats" + (f" and {odd_bytes} bytes" if odd_bytes else "")
+        message = (f"{tail} left over after the {needed:,} that {cfg.path} needs "
+                   f"(is this the cfg these weights were trained with?)")
+        if extra < 0:  # too few as well: the loop says where they run out
+            return
+        if not allow_extra:
+            raise WeightsCountError(path, f"{message}; --allow-extra accepts them")
+        warnings.warn(f"{path}: ignoring {message}", YadWarning, stacklevel=3)
+
+
+def _check_finite(values, path, where, what):
+    """Weights that are NaN or infinite make every output NaN: a :class:`WeightsMismatchError` naming
+    the layer."""
+    bad = values.size - int(np.count_nonzero(np.isfinite(values)))
+    if bad:
+        raise WeightsMismatchError(path, f"{where}: {bad:,} of its {what} are NaN or infinite (a damaged "
+                                         f"file, or one written for another cfg)")
+
+
+def _kernel_chunks(file, shape, check):
     """``(first filter, float32 (k, C_in, h, w))`` read from ``file`` in pieces of at most
-    :data:`KERNEL_CHUNK` floats (at least one filter each)."""
+    :data:`KERNEL_CHUNK` floats (at least one filter each), each passed to ``check`` first."""
     per_filter = int(np.prod(shape[1:]))
     step = max(1, KERNEL_CHUNK // per_filter)
     for start in range(0, shape[0], step):
         filters = min(step, shape[0] - start)
-        yield start, np.fromfile(file, FLOAT, filters * per_filter).reshape(filters, *shape[1:])
+        chunk = np.fromfile(file, FLOAT, filters * per_filter).reshape(filters, *shape[1:])
+        check(chunk)
+        yield start, chunk
 
 
 def _check_variances(floats, spec, path, where):
@@ -205,8 +229,9 @@ def _conv_weights(vectors, kernel, spec):
 
 
 def write_weights(path, header, convs):
-    """Write a Darknet weights file: ``header`` then each :class:`ConvWeights`' arrays as float32."""
-    with open(path, "wb") as file:
+    """Write a Darknet weights file: ``header`` then each :class:`ConvWeights`' arrays as float32
+    (atomically: a temporary file renamed when complete)."""
+    with atomic_write(path) as file:
         file.write(header.to_bytes())
         for conv in convs:
             for array in conv.arrays():

@@ -111,14 +111,18 @@ def renderings(seed, numbers, count, start=0):
 
 
 def write_samples(folder):
-    """Write the sample faces as ``NAME_K.png`` (K = 1 … :data:`SAMPLE_IMAGES`) into ``folder``."""
+    """Write the sample faces as ``NAME_K.png`` (K = 1 … :data:`SAMPLE_IMAGES`) into ``folder`` (each
+    atomically)."""
     from pathlib import Path
+
+    from yad2k_style.images import save_image
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for number, name in enumerate(SAMPLE_NAMES):
         for index in range(SAMPLE_IMAGES):
-            Image.fromarray(render(SAMPLE_SEED, number, index)).save(folder / f"{name}_{index + 1}.png")
+            face = Image.fromarray(render(SAMPLE_SEED, number, index))
+            save_image(face, folder / f"{name}_{index + 1}.png")
 
 
 def grid(path, identities=6, count=8, seed=EVALUATION_SEED):
