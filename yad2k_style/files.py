@@ -9,6 +9,7 @@ import contextlib
 import errno
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -103,3 +104,21 @@ def write_text_atomically(path, text):
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     with atomic_path(path) as temporary:
         temporary.write_text(text, encoding="utf-8")
+
+
+#: The environment variable that arms :func:`kill_point`: ``NAME`` kills at the first pass through the
+#: point ``NAME``, ``NAME#K`` at the K-th.
+KILL_AT = "YAD2K_STYLE_KILL_AT"
+_passes = {}
+
+
+def kill_point(name):
+    """A fixed point of long work where a test can kill this process at once (SIGKILL: no cleanup, as a
+    power cut or the kernel's out-of-memory killer does), by setting :data:`KILL_AT`; otherwise nothing.
+    The tests of interrupted conversions and training runs use it (``tests/hostile``)."""
+    armed = os.environ.get(KILL_AT)
+    if not armed or armed.partition("#")[0] != name:
+        return
+    _passes[name] = _passes.get(name, 0) + 1
+    if _passes[name] == int(armed.partition("#")[2] or 1):
+        os.kill(os.getpid(), signal.SIGKILL)

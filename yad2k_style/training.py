@@ -3,11 +3,13 @@ and starting from other weights with a report of what did not fit.
 
 A run directory holds ``checkpoints/epoch_NNN.weights.h5`` (after each epoch), ``logs/`` (TensorBoard),
 ``history.csv`` (one row per epoch, appended across restarts), ``backup/STAGE/`` while a stage is in
-progress (a rerun with the same directory resumes there, optimizer state included: Keras'
-``BackupAndRestore``) and ``state.json`` (the last finished stage).
+progress (a rerun with the same directory resumes there, optimizer state included:
+:class:`AtomicBackupAndRestore`) and ``state.json`` (the last finished stage). Every file is written
+atomically.
 """
 
 import json
+import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from yad2k_style.errors import FormatError, YadWarning, first_line
-from yad2k_style.files import atomic_path, read_text, write_text_atomically
+from yad2k_style.files import atomic_path, kill_point, read_text, write_text_atomically
 
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "state.json"
@@ -43,12 +45,59 @@ def standard_callbacks(run_dir, stage):
     run = Path(run_dir)
     (run / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
     return [
-        keras.callbacks.BackupAndRestore(str(run / "backup" / stage)),
-        keras.callbacks.ModelCheckpoint(str(run / CHECKPOINTS / "epoch_{epoch:03d}.weights.h5"),
-                                        save_weights_only=True),
+        AtomicBackupAndRestore(run / "backup" / stage),
+        EpochWeights(run / CHECKPOINTS),
         keras.callbacks.TensorBoard(str(run / "logs")),
         keras.callbacks.CSVLogger(str(run / "history.csv"), append=True),
     ]
+
+
+class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
+    """Keras' ``BackupAndRestore`` (resume an interrupted ``fit`` at its last finished epoch, optimizer
+    state included), written atomically. Keras' own overwrites its weights file in place, then its
+    epoch count: killed in between, or while writing, a run resumes from a wrong epoch or cannot resume.
+    Here each backup is written whole into ``DIR/.staging`` and swapped in by renames (``latest`` →
+    ``previous``, ``.staging`` → ``latest``); a run killed at any moment finds ``latest`` or, killed
+    between the two renames, ``previous`` — a complete backup either way."""
+
+    def __init__(self, backup_dir):
+        self.root = Path(backup_dir)
+        super().__init__(str(self.root / "latest"))
+
+    def on_train_begin(self, logs=None):
+        latest, previous, staging = (self.root / name for name in ("latest", "previous", ".staging"))
+        if not latest.exists() and previous.exists():
+            previous.rename(latest)
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)
+        super().on_train_begin(logs)
+
+    def _save_model(self):
+        latest, previous, staging = (self.root / name for name in ("latest", "previous", ".staging"))
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        self.model.save_weights(str(staging / Path(self._weights_path).name))
+        (staging / Path(self._training_metadata_path).name).write_text(
+            json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+        kill_point("backup:staged")
+        if latest.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+            latest.rename(previous)
+        kill_point("backup:swapping")
+        staging.rename(latest)
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+class EpochWeights(keras.callbacks.Callback):
+    """After each epoch, the model's weights as ``DIR/epoch_NNN.weights.h5`` (1-based), written
+    atomically (:func:`save_weights`)."""
+
+    def __init__(self, directory):
+        super().__init__()
+        self.directory = Path(directory)
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_weights(self.model, self.directory / f"epoch_{epoch + 1:03d}.weights.h5")
 
 
 def write_state(run_dir, **state):

@@ -20,6 +20,7 @@ from keras.src.backend.common import global_state
 from keras.src.saving import saving_lib  # the walk save_weights itself makes; there is no public one
 
 from yad2k_style.errors import YadError
+from yad2k_style.files import kill_point
 
 
 class _Places(saving_lib.H5IOStore):
@@ -88,6 +89,7 @@ class WeightsFileWriter:
         group, key = self.places[variable.path]
         self.file[group][key] = array
         self.written.add(variable.path)
+        kill_point("weights-file:variable")
 
     def close(self):
         self.file.close()
