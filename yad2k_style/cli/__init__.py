@@ -61,13 +61,13 @@ def main(argv=None):
     except (YadError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:  # the machine's (a full disk, a device error): one line, naming the file
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"{PROG}: error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         print(f"\n{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `yad2k-style … | head`: the reader has what it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at interpreter exit
         return 141  # 128 + SIGPIPE, as a shell reports a command killed by it
+    except OSError as exc:  # the machine's (a full disk, a device error): one line, naming the file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{PROG}: error: {where}{(exc.strerror or str(exc)).lower()}", file=sys.stderr)
+        return 2
