@@ -72,6 +72,11 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         shutil.rmtree(previous, ignore_errors=True)
         super().on_train_begin(logs)
 
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        if self.delete_checkpoint:  # the stage is finished: its backups go
+            shutil.rmtree(self.root, ignore_errors=True)
+
     def _save_model(self):
         latest, previous, staging = (self.root / name for name in ("latest", "previous", ".staging"))
         shutil.rmtree(staging, ignore_errors=True)
