@@ -192,9 +192,7 @@ def _ssd():
 def _two_stage(name, builder):
     network = builder(NUM_CLASSES)
     anchors = faster_rcnn.rpn_anchors()
-    signature = (tf.TensorSpec((len(anchors),), tf.int32), tf.TensorSpec((len(anchors), 4), tf.float32),
-                 tf.TensorSpec((MAX_OBJECTS, 4), tf.float32), tf.TensorSpec((MAX_OBJECTS,), tf.int32),
-                 tf.TensorSpec((), tf.int32))
+    signature = _two_stage_signature(anchors)
     rng = np.random.default_rng(20)  # the head's RoI sampling, in the training step
 
     def targets(drawn, scene_rng):
@@ -241,6 +239,14 @@ def _external_proposals(name, builder):
     return DetectorParts(network, detector, example, loss, data)
 
 
+def _two_stage_signature(anchors):
+    """A two-stage detector's training targets of one scene: RPN labels and deltas over ``anchors``, the
+    true boxes and classes padded to MAX_OBJECTS, their count."""
+    return (tf.TensorSpec((len(anchors),), tf.int32), tf.TensorSpec((len(anchors), 4), tf.float32),
+            tf.TensorSpec((MAX_OBJECTS, 4), tf.float32), tf.TensorSpec((MAX_OBJECTS,), tf.int32),
+            tf.TensorSpec((), tf.int32))
+
+
 def _labels(drawn):
     """A scene's boxes float32 (N, 4) and classes int32 (N,)."""
     return drawn.boxes.astype(np.float32), drawn.classes.astype(np.int32)
@@ -262,9 +268,8 @@ def _semantic():
 def _mask_rcnn():
     network = mask_rcnn.mask_rcnn_model(NUM_CLASSES)
     anchors = faster_rcnn.rpn_anchors()
-    signature = (tf.TensorSpec((len(anchors),), tf.int32), tf.TensorSpec((len(anchors), 4), tf.float32),
-                 tf.TensorSpec((MAX_OBJECTS, 4), tf.float32), tf.TensorSpec((MAX_OBJECTS,), tf.int32),
-                 tf.TensorSpec((), tf.int32), tf.TensorSpec((MAX_OBJECTS, SCENE_SIZE, SCENE_SIZE), tf.uint8))
+    masks = tf.TensorSpec((MAX_OBJECTS, SCENE_SIZE, SCENE_SIZE), tf.uint8)
+    signature = (*_two_stage_signature(anchors), masks)
     rng = np.random.default_rng(21)  # the head's RoI sampling, in the training step
 
     def targets(drawn, scene_rng):
