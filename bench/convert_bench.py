@@ -45,7 +45,7 @@ def read_and_write(weights, out):
 
 
 def convert_once(cfg, weights, out):
-    from yad2k_style.yolo.convert import convert
+    from yad2k_style.detection.yolo.convert import convert
 
     convert(cfg, weights, out)
     shutil.rmtree(out)
@@ -66,9 +66,9 @@ def peak_rss_kb():
 def peak_mb(what, cfg, weights, workdir):
     """Peak RSS (MB) of a fresh process that does ``what`` once: ``baseline`` (import the converter),
     ``convert`` (import it and convert) or ``fromfile`` (NumPy alone)."""
-    steps = {"baseline": ["import yad2k_style.yolo.convert"],
-             "convert": ["import yad2k_style.yolo.convert", f"b.convert_once({str(cfg)!r}, {str(weights)!r}, "
-                                                            f"{str(Path(workdir) / 'm')!r})"],
+    steps = {"baseline": ["import yad2k_style.detection.yolo.convert"],
+             "convert": ["import yad2k_style.detection.yolo.convert",
+                         f"b.convert_once({str(cfg)!r}, {str(weights)!r}, {str(Path(workdir) / 'm')!r})"],
              "fromfile": [f"b.read({str(weights)!r})"]}[what]
     script = "; ".join([f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r})",
                         "import convert_bench as b", *steps, "print(b.peak_rss_kb())"])

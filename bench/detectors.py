@@ -25,13 +25,13 @@ import tensorflow as tf
 from timing import print_table
 
 from yad2k_style import registry
+from yad2k_style.detection.evaluate import evaluate_detector
+from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 from yad2k_style.detection.train import WEIGHTS_FILE
-from yad2k_style.detection.zoo import REGISTRY_NAMES, load_scene_detector, parts, scene_detector
-from yad2k_style.plotting import save_figure, subplots
+from yad2k_style.detection.yolo.detector import Detector
+from yad2k_style.plotting import label_points, save_figure, subplots
 from yad2k_style.training import load_weights_by_layer_name
-from yad2k_style.yolo.detector import Detector
-from yad2k_style.yolo.evaluate import evaluate_detector
-from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+from yad2k_style.zoo import REGISTRY_NAMES, load_scene_detector, parts, scene_detector
 
 NOTES_CLAIMS = {"R-CNN": 1000.0, "Fast R-CNN": 100.0}
 NAMES = {"yolo": "YOLOv2", "ssd": "SSD", "faster-rcnn": "Faster R-CNN", "rfcn": "R-FCN",
@@ -109,9 +109,15 @@ def main():
     parser.add_argument("--runs", default="runs", help="the run directories of scripts/train_detectors.py")
     parser.add_argument("--scenes", type=int, default=500, help="held-out scenes for mAP (default 500)")
     parser.add_argument("--images", type=int, default=50, help="scenes timed at batch 1 (default 50)")
-    parser.add_argument("--plot", default="bench/detectors.png", help="speed against mAP (PNG; '' for none)")
+    parser.add_argument("--plot", default="docs/detectors.png", help="speed against mAP (PNG; '' for none)")
     parser.add_argument("--json", default="bench/detectors.json", help="the numbers ('' for none)")
+    parser.add_argument("--replot", metavar="JSON",
+                        help="only draw --plot from the numbers of an earlier run (its --json)")
     args = parser.parse_args()
+    if args.replot:
+        plot(json.loads(Path(args.replot).read_text()), args.plot)
+        print(f"written: {args.plot}")
+        return
     images = [np.asarray(s.image) for s in scenes(EVALUATION_SEED, args.images)]
     results = {}
     for name in NAMES:
@@ -152,13 +158,16 @@ def main():
 def plot(results, path):
     """Images per second (log) against mAP@0.5, one labelled point per detector."""
     figure, axis = subplots(figsize=(6, 4))
-    for name, r in results.items():
-        axis.scatter(1 / r["total"], r["map_50"], s=40)
-        axis.annotate(name, (1 / r["total"], r["map_50"]), textcoords="offset points", xytext=(5, 3))
+    speeds = [1 / r["total"] for r in results.values()]
+    maps = [r["map_50"] for r in results.values()]
+    for speed, map_50 in zip(speeds, maps, strict=True):
+        axis.scatter(speed, map_50, s=40)
     axis.set_xscale("log")
     axis.set_xlabel("images per second, batch 1, 2 CPU cores (log)")
     axis.set_ylabel("mAP@0.5, held-out scenes")
     axis.grid(True, alpha=0.3)
+    axis.margins(x=0.15, y=0.15)
+    label_points(axis, speeds, maps, list(results))
     save_figure(figure, path)
 
 

@@ -24,14 +24,14 @@ import shutil
 import time
 from pathlib import Path
 
+from yad2k_style import zoo
 from yad2k_style.artifacts import update_info
-from yad2k_style.detection import zoo
-from yad2k_style.detection.segmentation_eval import evaluate_instances, evaluate_semantic, instance_truth
+from yad2k_style.detection.evaluate import best_f1, evaluate_detector
+from yad2k_style.detection.synthetic import EVALUATION_SCENES, EVALUATION_SEED, scenes
 from yad2k_style.detection.train import Schedule, train_detector
-from yad2k_style.detection.zoo import NAMES, parts
 from yad2k_style.files import write_text_atomically
-from yad2k_style.yolo.evaluate import best_f1, evaluate_detector
-from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED, scenes
+from yad2k_style.segmentation.evaluate import evaluate_instances, evaluate_semantic, instance_truth
+from yad2k_style.zoo import NAMES, parts
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "detection"
 

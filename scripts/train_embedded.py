@@ -26,13 +26,7 @@ import tensorflow as tf
 from yad2k_style.artifacts import WEIGHTS_FILE
 from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.darknet import export_darknet
-from yad2k_style.files import write_text_atomically
-from yad2k_style.netspec import Region
-from yad2k_style.yolo import embedded
-from yad2k_style.yolo.anchors import kmeans_anchors
-from yad2k_style.yolo.model import yolov2_shapes
-from yad2k_style.yolo.pipeline import multi_scale, scale_sizes
-from yad2k_style.yolo.synthetic import (
+from yad2k_style.detection.synthetic import (
     MAX_OBJECTS,
     SCENE_SIZE,
     SHAPE_CLASSES,
@@ -41,8 +35,14 @@ from yad2k_style.yolo.synthetic import (
     scene,
     scenes,
 )
-from yad2k_style.yolo.targets import DOWNSAMPLE
-from yad2k_style.yolo.train import BurnIn, Recipe, train
+from yad2k_style.detection.yolo import embedded
+from yad2k_style.detection.yolo.anchors import kmeans_anchors
+from yad2k_style.detection.yolo.model import yolov2_shapes
+from yad2k_style.detection.yolo.pipeline import multi_scale, scale_sizes
+from yad2k_style.detection.yolo.targets import DOWNSAMPLE
+from yad2k_style.detection.yolo.train import BurnIn, Recipe, train
+from yad2k_style.files import write_text_atomically
+from yad2k_style.netspec import Region
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "shapes"
 ANCHOR_SCENES = 10000  # scenes whose boxes are clustered into the anchors
@@ -64,8 +64,9 @@ ABLATION_FRACTION = 10  # the ablation's schedule: a tenth of the scenes per epo
 
 
 def fresh_batches(anchors, scenes_per_epoch, batch_size, multi_scale=False):
-    """Batches of ``scenes_per_epoch`` new training scenes on every iteration (seeded indices); with
-    ``multi_scale``, at sizes redrawn every 10 batches (:func:`yad2k_style.yolo.pipeline.multi_scale`)."""
+    """Batches of ``scenes_per_epoch`` new training scenes on every iteration (seeded indices);
+    with ``multi_scale``, at sizes redrawn every 10 batches
+    (:func:`~yad2k_style.detection.yolo.pipeline.multi_scale`)."""
     target_shape = embedded.GRID_SHAPE + (len(anchors), 6)
     indices = (tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
                .take(scenes_per_epoch).map(lambda r: r % 2**40))
@@ -163,9 +164,9 @@ def train_run(out, epochs, scenes_per_epoch, batch_size, learning_rate, init=Non
 
 def evaluate_run(run_dir):
     """mAP@0.5 and mAP@[.5:.95] of a finished run on the 500 held-out scenes."""
-    from yad2k_style.yolo.detector import Detector
-    from yad2k_style.yolo.evaluate import evaluate_detector
-    from yad2k_style.yolo.sources import ModelSource
+    from yad2k_style.detection.evaluate import evaluate_detector
+    from yad2k_style.detection.yolo.detector import Detector
+    from yad2k_style.detection.yolo.sources import ModelSource
 
     package(run_dir, Path(run_dir) / "darknet")
     darknet = Path(run_dir) / "darknet"

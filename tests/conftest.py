@@ -102,8 +102,8 @@ def darknet_files(tmp_path):
 @pytest.fixture(scope="session")
 def shapes_dataset():
     """Factory ``(root, count=8)`` → a YOLO-txt dataset of ``count`` synthetic scenes written in ``root``."""
-    from yad2k_style.yolo.labels import LabelledDataset, Sample, write_yolo
-    from yad2k_style.yolo.synthetic import SHAPE_CLASSES, scenes
+    from yad2k_style.detection.labels import LabelledDataset, Sample, write_yolo
+    from yad2k_style.detection.synthetic import SHAPE_CLASSES, scenes
 
     def make(root, count=8):
         (root / "images").mkdir(parents=True)

@@ -11,7 +11,7 @@ from PIL import Image
 
 from yad2k_style import cli
 from yad2k_style.assets import asset_path
-from yad2k_style.yolo import embedded
+from yad2k_style.detection.yolo import embedded
 
 SHAPES_CFG, SHAPES_WEIGHTS = (str(asset_path(name)) for name in (embedded.CFG_FILE, embedded.WEIGHTS_FILE))
 
@@ -121,8 +121,8 @@ def test_weights_given_first_suggests_swapping(files, capsys):
 
 
 def test_class_names_messages_name_what_to_do(files, capsys, tmp_path):
+    from yad2k_style.detection.yolo.sources import read_yolo_darknet
     from yad2k_style.errors import YadError
-    from yad2k_style.yolo.sources import read_yolo_darknet
 
     with pytest.raises(YadError, match=r"has 3 classes, which have no default names; give a class-names file "
                                        r"\(--classes FILE on the command line, classes_path in Python\)"):

@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from yad2k_style.assets import asset_path
-from yad2k_style.yolo import embedded
+from yad2k_style.detection import synthetic
+from yad2k_style.detection.yolo import embedded
 
 TF_LOG_LINE = re.compile(r"^[IWEF][0-9]{4} |cuda|cuInit|oneDNN", re.MULTILINE)
 
@@ -34,7 +35,7 @@ def test_detect_prints_plain_lines_only(tmp_path):
     assert_plain(stdout, stderr)
     assert stdout.decode().splitlines()[-1] == "annotated images in detections/"
     assert sorted(p.name for p in (tmp_path / "detections").iterdir()) == [
-        f"scene_{index:03d}.png" for index in range(embedded.SAMPLE_SCENES)]
+        f"scene_{index:03d}.png" for index in range(synthetic.SAMPLE_SCENES)]
 
 
 def test_convert_prints_plain_lines_only(tmp_path):

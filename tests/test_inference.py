@@ -31,7 +31,7 @@ def relative_difference(model, network, seed=0):
     return float(np.abs(got - want).max() / np.abs(want).max())
 
 
-@pytest.mark.parametrize("name", registry.names("detection", "yolo"))
+@pytest.mark.parametrize("name", registry.names("detection", "detection.yolo"))
 def test_every_registered_detector_keeps_its_outputs(name):
     keras.utils.set_random_seed(0)
     model = registry.create_model(name)

@@ -1,6 +1,6 @@
-"""The README's Python snippets run as written, top to bottom, in a folder holding the files they
-name (made here: ``street.jpg``, Darknet ``yolov2.cfg`` at 128×128 with random ``yolov2.weights``,
-a model directory ``runs/mine`` and a ``yolo.keras``)."""
+"""The Python snippets of the README and of ``docs/`` run as written, page after page and top to
+bottom, in a folder holding the files they name (made here: ``street.jpg``, Darknet ``yolov2.cfg`` at
+128×128 with random ``yolov2.weights``, a model directory ``runs/mine`` and a ``yolo.keras``)."""
 
 import re
 from pathlib import Path
@@ -12,14 +12,24 @@ from PIL import Image
 from yad2k_style.assets import asset_path
 from yad2k_style.darknet import Header, parse_cfg, write_weights
 from yad2k_style.darknet.synthetic import random_convs
-from yad2k_style.yolo import embedded, yolo_v2
-from yad2k_style.yolo.convert import convert
+from yad2k_style.detection.yolo import embedded, yolo_v2
+from yad2k_style.detection.yolo.convert import convert
 
-README = Path(__file__).parents[1] / "README.md"
+ROOT = Path(__file__).parents[1]
+#: The pages whose snippets run, in this order (a later page may use what an earlier one made).
+PAGES = ["README.md", *(f"docs/{name}.md" for name in ("models", "detection", "segmentation", "exports",
+                                                        "face", "style", "foundations", "errors",
+                                                        "benchmarks"))]
 
 
 def python_snippets():
-    return re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
+    """``[(page, snippet)]`` of every fenced ``python`` block of :data:`PAGES`."""
+    return [(page, snippet) for page in PAGES for snippet in re.findall(
+        r"^```python\n(.*?)^```", (ROOT / page).read_text(encoding="utf-8"), re.S | re.M)]
+
+
+def test_every_page_is_listed():
+    assert sorted(PAGES[1:]) == sorted(f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md"))
 
 
 def test_readme_python_snippets_run(tmp_path, monkeypatch, capsys):
@@ -34,8 +44,8 @@ def test_readme_python_snippets_run(tmp_path, monkeypatch, capsys):
     snippets = python_snippets()
     assert len(snippets) >= 6
     namespace = {}
-    for number, snippet in enumerate(snippets, start=1):
-        exec(compile(snippet, f"README.md python snippet {number}", "exec"), namespace)  # noqa: S102
+    for number, (page, snippet) in enumerate(snippets, start=1):
+        exec(compile(snippet, f"{page} python snippet {number}", "exec"), namespace)  # noqa: S102
     out = capsys.readouterr().out
-    assert "11237145" in out and "Found " in out and "street.jpg Detections(" in out
+    assert "50983561 4" in out and "11237145" in out and "Found " in out and "street.jpg Detections(" in out
     assert (tmp_path / "yolov2-model" / "model.json").exists() and (tmp_path / "out.weights").exists()

@@ -51,7 +51,7 @@ def test_overrides_and_unknown_names():
     assert registry.names("classification") == ["window-classifier", "darknet19"]
     assert registry.names("detection", "detection") == ["ssd-shapes", "faster-rcnn-shapes", "rfcn-shapes",
                                                          "fast-rcnn-shapes", "rcnn-shapes"]
-    assert registry.names("detection", "yolo")[-1] == "yolov2-shapes"
+    assert registry.names("detection", "detection.yolo")[-1] == "yolov2-shapes"
     with pytest.raises(YadError, match="unknown model 'yolov9'; registered models: yolov2, yolov2-voc, "):
         registry.get("yolov9")
 

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from yad2k_style.detection.yolo.model import yolov2_shapes
 from yad2k_style.errors import FormatError, YadWarning
 from yad2k_style.training import load_matching_weights, save_weights
-from yad2k_style.yolo.model import yolov2_shapes
 
 
 def test_load_matching_weights_reports_the_layers_that_kept_their_initialisation(tmp_path):

@@ -1,6 +1,6 @@
 """Networks as data: one small spec per Darknet section, and one builder that turns specs into Keras.
 
-The YOLOv2 builders (:mod:`yad2k_style.yolo.model`) and the Darknet cfg parser
+The YOLOv2 builders (:mod:`yad2k_style.detection.yolo.model`) and the Darknet cfg parser
 (:mod:`yad2k_style.darknet`) produce the same spec lists, so the course's model and a converted
 Darknet model cannot drift apart. Layer names follow Keras 2's per-type counters (``conv2d_1``,
 ``batch_normalization_1`` …) as in the course's model summary; every layer is named explicitly.

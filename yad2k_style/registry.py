@@ -99,29 +99,29 @@ KERAS_OPENFACE = "https://github.com/iwantooxxoox/Keras-OpenFace/tree/master/wei
 
 MODELS = {entry.name: entry for entry in (
     ModelEntry(
-        "yolov2", "detection", "yad2k_style.yolo.model:yolo_v2",
+        "yolov2", "detection", "yad2k_style.detection.yolo.model:yolo_v2",
         "YOLOv2 608×608, 80 COCO classes: the course's model, layer for layer",
         50_983_561, (608, 608, 3), (19, 19, 425), class_names=COCO, anchors="yolov2_anchors.txt",
         weights=Weights("url", "darknet", ("yolov2.cfg", PJREDDIE + "yolov2.weights")),
         reference_table="yolov2_608_summary.tsv"),
     ModelEntry(
-        "yolov2-voc", "detection", "yad2k_style.yolo.model:yolo_v2",
+        "yolov2-voc", "detection", "yad2k_style.detection.yolo.model:yolo_v2",
         "YOLOv2 416×416, 20 Pascal VOC classes", 50_676_061, (416, 416, 3), (13, 13, 125),
         arguments={"input_shape": (416, 416, 3), "num_classes": 20}, class_names=VOC,
         anchors="yolov2_voc_anchors.txt",
         weights=Weights("url", "darknet", ("yolov2-voc.cfg", PJREDDIE + "yolov2-voc.weights"))),
     ModelEntry(
-        "yolov2-tiny", "detection", "yad2k_style.yolo.model:yolov2_tiny",
+        "yolov2-tiny", "detection", "yad2k_style.detection.yolo.model:yolov2_tiny",
         "Tiny YOLOv2 416×416, 80 COCO classes", 11_237_145, (416, 416, 3), (13, 13, 425),
         class_names=COCO,
         weights=Weights("url", "darknet", ("yolov2-tiny.cfg", PJREDDIE + "yolov2-tiny.weights"))),
     ModelEntry(
-        "yolov2-tiny-voc", "detection", "yad2k_style.yolo.model:yolov2_tiny_voc",
+        "yolov2-tiny-voc", "detection", "yad2k_style.detection.yolo.model:yolov2_tiny_voc",
         "Tiny YOLOv2 416×416, 20 Pascal VOC classes", 15_867_885, (416, 416, 3), (13, 13, 125),
         class_names=VOC,
         weights=Weights("url", "darknet", ("yolov2-tiny-voc.cfg", PJREDDIE + "yolov2-tiny-voc.weights"))),
     ModelEntry(
-        "yolov2-shapes", "detection", "yad2k_style.yolo.model:yolov2_shapes",
+        "yolov2-shapes", "detection", "yad2k_style.detection.yolo.model:yolov2_shapes",
         "the embedded detector: circles, squares, triangles in 128×128 synthetic scenes",
         1_298_968, (128, 128, 3), (4, 4, 40), class_names="shapes/classes.txt",
         anchors="shapes/anchors.txt",
@@ -176,17 +176,17 @@ MODELS = {entry.name: entry for entry in (
           ("rcnn", "rcnn:rcnn_model", "R-CNN: selective search, each region warped and classified "
            "(inputs: image, proposals, count)", 622_576, (None, 3, 4), True))),
     ModelEntry(
-        "mask-rcnn-shapes", "instance-segmentation", "yad2k_style.detection.mask_rcnn:mask_rcnn_model",
+        "mask-rcnn-shapes", "instance-segmentation", "yad2k_style.segmentation.mask_rcnn:mask_rcnn_model",
         "Mask R-CNN: Faster R-CNN + a 28×28 mask per detection (RoIAlign); 128×128 scenes → boxes, scores, "
         "classes, count, masks", 2_961_855, (128, 128, 3), (100, 28, 28), class_names="shapes/classes.txt",
         weights=Weights("packaged", "model-directory", ("detection/mask-rcnn",))),
     ModelEntry(
-        "semantic-shapes", "semantic-segmentation", "yad2k_style.detection.semantic:unet_model",
+        "semantic-shapes", "semantic-segmentation", "yad2k_style.segmentation.semantic:unet_model",
         "U-Net semantic segmentation: a class per pixel (background + 3 shapes); 128×128 scenes",
         484_196, (128, 128, 3), (128, 128, 4), class_names="shapes/classes.txt",
         weights=Weights("packaged", "model-directory", ("detection/semantic",))),
     ModelEntry(
-        "darknet19", "classification", "yad2k_style.yolo.model:darknet19",
+        "darknet19", "classification", "yad2k_style.detection.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
         weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),
 )}
@@ -204,12 +204,12 @@ def get(name):
     return MODELS[name]
 
 
-def names(task=None, domain=None):
+def names(task=None, family=None):
     """Registered names, in table order, optionally only those of one ``task`` and built by one
-    ``domain`` (the package of their builder: ``"yolo"`` for YOLO's detectors, ``"detection"`` for
-    the others)."""
+    ``family`` (the package of their builder, below ``yad2k_style``: ``"detection.yolo"`` for YOLO's
+    detectors, ``"detection"`` for SSD and the region detectors, ``"segmentation"``)."""
     return [name for name, entry in MODELS.items() if (task is None or entry.task == task)
-            and (domain is None or entry.builder.startswith(f"yad2k_style.{domain}."))]
+            and (family is None or entry.builder.split(":")[0].rpartition(".")[0] == f"yad2k_style.{family}")]
 
 
 def create_model(name, **overrides):

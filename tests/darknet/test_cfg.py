@@ -3,6 +3,7 @@
 import pytest
 
 from yad2k_style.darknet import float_count, format_cfg, parse_cfg, parse_cfg_text
+from yad2k_style.detection.yolo.model import yolov2_specs, yolov2_tiny_specs, yolov2_tiny_voc_specs
 from yad2k_style.errors import FormatError
 from yad2k_style.netspec import (
     AvgPool,
@@ -15,7 +16,6 @@ from yad2k_style.netspec import (
     Shortcut,
     Softmax,
 )
-from yad2k_style.yolo.model import yolov2_specs, yolov2_tiny_specs, yolov2_tiny_voc_specs
 
 COCO_ANCHORS = (0.57273, 0.677385, 1.87446, 2.06253, 3.33843, 5.47434, 7.88282, 3.52778, 9.77052, 9.16828)
 VOC_ANCHORS = (1.3221, 1.73145, 3.19275, 4.00944, 5.05587, 8.09892, 9.47112, 4.84053, 11.2364, 10.0071)

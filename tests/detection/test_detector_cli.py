@@ -9,10 +9,9 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from yad2k_style import cli, registry
+from yad2k_style import cli, registry, zoo
 from yad2k_style.artifacts import load_artifact
-from yad2k_style.detection import zoo
-from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 
 
 @pytest.fixture(scope="module")

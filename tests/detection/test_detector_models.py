@@ -12,17 +12,17 @@ import tensorflow as tf
 
 from yad2k_style.detection.fast_rcnn import fast_rcnn_model
 from yad2k_style.detection.faster_rcnn import faster_rcnn_model
-from yad2k_style.detection.mask_rcnn import mask_rcnn_model
 from yad2k_style.detection.rcnn import rcnn_model
 from yad2k_style.detection.rfcn import rfcn_model
-from yad2k_style.detection.semantic import unet_model
 from yad2k_style.detection.ssd import ssd_model
+from yad2k_style.segmentation.mask_rcnn import mask_rcnn_model
+from yad2k_style.segmentation.semantic import unet_model
 
 RELOAD = textwrap.dedent("""
     import sys
     import keras
     import numpy as np
-    import yad2k_style.detection  # registers the detectors' layers
+    import yad2k_style.segmentation.mask_rcnn  # registers its layers and the region detectors'
     model = keras.saving.load_model(sys.argv[1], safe_mode=True)
     inputs = [np.load(path) for path in sys.argv[2].split(",")]
     outputs = model(inputs if len(inputs) > 1 else inputs[0], training=False)

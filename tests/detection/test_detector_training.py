@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from yad2k_style.detection.train import WEIGHTS_FILE, Schedule, train_detector
-from yad2k_style.detection.zoo import NAMES, parts
+from yad2k_style.zoo import NAMES, parts
 
 
 @pytest.mark.parametrize("name", NAMES)

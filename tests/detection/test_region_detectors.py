@@ -8,8 +8,8 @@ from yad2k_style.detection.faster_rcnn import decode_detections
 from yad2k_style.detection.rcnn import CROP, rcnn_model
 from yad2k_style.detection.roi_pooling import sample_grid
 from yad2k_style.detection.selective_search import scene_proposals, selective_search
+from yad2k_style.detection.synthetic import TRAIN_SEED, scene
 from yad2k_style.detection.train import proposal_cache
-from yad2k_style.yolo.synthetic import TRAIN_SEED, scene
 
 
 def test_proposal_cache_is_computed_once_and_resumes(tmp_path, capsys):

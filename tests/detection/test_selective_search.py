@@ -5,7 +5,7 @@ import pytest
 
 from yad2k_style.boxes import pairwise_iou
 from yad2k_style.detection.selective_search import group, initial_regions, selective_search, similarity
-from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 
 RED, BLUE, GREEN = (255, 0, 0), (0, 0, 255), (0, 255, 0)
 

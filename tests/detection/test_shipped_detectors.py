@@ -5,9 +5,9 @@ import pytest
 
 from yad2k_style import registry
 from yad2k_style.boxes import pairwise_iou
-from yad2k_style.detection.zoo import REGISTRY_NAMES, SEGMENTERS, load_scene_detector
-from yad2k_style.yolo.evaluate import evaluate_detector
-from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+from yad2k_style.detection.evaluate import evaluate_detector
+from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
+from yad2k_style.zoo import REGISTRY_NAMES, SEGMENTERS, load_scene_detector
 
 #: mAP@0.5 and mAP@[.5:.95] floors on 500 held-out scenes (measured: SSD 0.996 / 0.847, Faster R-CNN
 #: 0.993 / 0.894, R-FCN 0.997 / 0.879, Fast R-CNN 0.986 / 0.853, R-CNN 0.989 / 0.878)

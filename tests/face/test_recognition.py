@@ -15,7 +15,8 @@ class StubEncoder:
 
     input_shape = (None, 8, 8, 3)
 
-    def __call__(self, images, training=False):
+    def predict_on_batch(self, images):
+        assert np.asarray(images).shape[1:] == (8, 8, 3)  # the input size comes from input_shape
         return np.asarray(images).mean(axis=(1, 2))
 
 

@@ -2,6 +2,7 @@
 error in pixels and its picture."""
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from yad2k_style.foundations import objects
@@ -11,6 +12,7 @@ from yad2k_style.foundations.landmarks import (
     landmark_errors,
     landmark_loss,
     landmark_target,
+    number_position,
 )
 from yad2k_style.foundations.models import load_model
 from yad2k_style.foundations.train import dataset
@@ -47,3 +49,14 @@ def test_packaged_model_error_in_pixels(tmp_path):
     assert figures["mean_error"] <= MEAN_ERROR
     draw_landmarks(images, targets, predicted, tmp_path / "landmarks.png")
     assert Image.open(tmp_path / "landmarks.png").size[0] > 500
+
+
+
+@pytest.mark.parametrize("x, y", [(0, 0), (96, 0), (96, 96), (0, 96), (48, 48), (94, 3)])
+def test_point_numbers_stay_inside_the_picture(x, y):
+    """Every number lies wholly inside the picture, beside its point: right of it, or left of it at the
+    right edge (a number once ran past the right edge)."""
+    box = (0, 2, 7, 12)                                         # a digit of Pillow's font at size 10
+    text_x, text_y = number_position(x, y, box, 96)
+    assert 0 <= text_x + box[0] and text_x + box[2] <= 96 and 0 <= text_y + box[1] and text_y + box[3] <= 96
+    assert (text_x >= x + 5) if x <= 80 else (text_x + box[2] <= x - 5)

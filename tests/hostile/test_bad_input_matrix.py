@@ -24,7 +24,7 @@ from PIL import Image
 
 from yad2k_style import cli
 from yad2k_style.assets import asset_path
-from yad2k_style.yolo import embedded
+from yad2k_style.detection.yolo import embedded
 
 SHAPES_CFG, SHAPES_WEIGHTS = (asset_path(name) for name in (embedded.CFG_FILE, embedded.WEIGHTS_FILE))
 HEADER_BYTES = 20  # the shapes weights' header: major, minor, revision (int32), seen (int64)
@@ -413,9 +413,9 @@ def _api_call(argv):
     """The Python API's function for a row's command, or None: the converter's reader, the image reader,
     the dataset reader, the face database reader."""
     from yad2k_style.darknet import read_darknet
+    from yad2k_style.detection.labels import read_dataset
     from yad2k_style.face.database import FaceDatabase
     from yad2k_style.images import read_image
-    from yad2k_style.yolo.labels import read_dataset
 
     command = argv[0]
     if command == "convert":
@@ -447,8 +447,8 @@ def test_bad_input_through_the_python_api(case, world):
 def test_mask_readers_say_what_is_wrong(tmp_path):
     """Masks through the Python API: a class map of the wrong size or with unknown values, COCO
     segmentations that are malformed polygons or RLE — each a one-line :class:`FormatError`."""
-    from yad2k_style.detection.masks import decode_segmentation, read_class_map
     from yad2k_style.errors import FormatError
+    from yad2k_style.segmentation.masks import decode_segmentation, read_class_map
 
     Image.fromarray(np.zeros((10, 12), np.uint8)).save(tmp_path / "small.png")
     Image.fromarray(np.full((20, 30), 9, np.uint8)).save(tmp_path / "values.png")

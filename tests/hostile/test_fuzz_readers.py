@@ -24,11 +24,11 @@ from PIL import Image
 
 from yad2k_style.darknet.cfg import parse_cfg_text
 from yad2k_style.darknet.weights import float_count, read_weights
-from yad2k_style.detection.masks import decode_segmentation, read_class_map
+from yad2k_style.detection.labels import parse_coco, parse_voc, parse_yolo_labels
 from yad2k_style.errors import YadError
 from yad2k_style.face.database import FaceDatabase
 from yad2k_style.face.openface import read_openface_csv
-from yad2k_style.yolo.labels import parse_coco, parse_voc, parse_yolo_labels
+from yad2k_style.segmentation.masks import decode_segmentation, read_class_map
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large]

@@ -17,8 +17,8 @@ import pytest
 
 from yad2k_style.artifacts import load_artifact
 from yad2k_style.assets import asset_path
+from yad2k_style.detection.yolo import embedded
 from yad2k_style.files import KILL_AT
-from yad2k_style.yolo import embedded
 
 SHAPES_CFG, SHAPES_WEIGHTS = (asset_path(name) for name in (embedded.CFG_FILE, embedded.WEIGHTS_FILE))
 
@@ -52,7 +52,7 @@ def test_a_conversion_killed_midway_leaves_no_output_and_reruns(tmp_path):
 TRAIN = textwrap.dedent("""
     import sys
     from yad2k_style.detection.train import Schedule, train_detector
-    from yad2k_style.detection.zoo import parts
+    from yad2k_style.zoo import parts
     detector = parts("ssd")
     schedule = Schedule(epochs=3, scenes_per_epoch=64, batch_size=32, learning_rate=1e-3)
     data = detector.data(schedule, sys.argv[1])
@@ -87,12 +87,12 @@ def test_a_training_run_killed_while_backing_up_resumes_at_its_last_epoch(tmp_pa
 OUTPUTS = textwrap.dedent("""
     import sys
     import numpy as np
-    from yad2k_style.detection.zoo import load_scene_detector
+    from yad2k_style.zoo import load_scene_detector
     from yad2k_style.face.embedder import FaceEmbedder
     from yad2k_style.face.samples import sample_paths
-    from yad2k_style.yolo import embedded
-    from yad2k_style.yolo.detector import Detector
-    images = [image for _, image in embedded.sample_scenes()]
+    from yad2k_style.detection.synthetic import sample_scenes
+    from yad2k_style.detection.yolo.detector import Detector
+    images = [image for _, image in sample_scenes()]
     found = Detector.load(score_threshold=0.01, max_boxes=50).detect(images)
     instances = load_scene_detector("mask-rcnn-shapes").segment(images)
     faces = [path for paths in sample_paths().values() for path in paths]

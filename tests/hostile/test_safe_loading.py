@@ -101,7 +101,7 @@ def test_the_scanner_passes_the_safe_forms():
     source = textwrap.dedent('''
         """Docstrings may name pickle, eval( and marshal."""
         import numpy as np, keras, yaml
-        from yad2k_style.yolo.evaluate import evaluate_detector
+        from yad2k_style.detection.evaluate import evaluate_detector
         evaluate_detector(None)
         model.evaluate(x)
         np.load("a.npz", allow_pickle=False)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from yad2k_style.detection.yolo.anchors import kmeans_anchors
 from yad2k_style.errors import YadError
-from yad2k_style.yolo.anchors import kmeans_anchors
 
 
 def test_kmeans_recovers_three_planted_shapes():

@@ -7,10 +7,10 @@ import pytest
 
 from yad2k_style import cli
 from yad2k_style.assets import asset_path
-from yad2k_style.yolo import embedded
-from yad2k_style.yolo.convert import convert
-from yad2k_style.yolo.detector import Detector
-from yad2k_style.yolo.sources import ModelSource
+from yad2k_style.detection.yolo import embedded
+from yad2k_style.detection.yolo.convert import convert
+from yad2k_style.detection.yolo.detector import Detector
+from yad2k_style.detection.yolo.sources import ModelSource
 
 
 def run(capsys, *argv):

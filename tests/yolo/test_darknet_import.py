@@ -9,8 +9,8 @@ import pytest
 from yad2k_style.artifacts import FORMAT, load_artifact
 from yad2k_style.assets import COCO_CLASSES, asset_path, read_classes
 from yad2k_style.darknet import Header, darknet_to_keras, parse_cfg, read_weights
+from yad2k_style.detection.yolo.convert import convert, export
 from yad2k_style.errors import FormatError
-from yad2k_style.yolo.convert import convert, export
 
 
 def all_weights(model):

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from yad2k_style.detection.yolo.sources import ModelSource
 from yad2k_style.errors import FormatError, YadError
 from yad2k_style.images import read_image, resize_image
 from yad2k_style.yolo import Detector, yolo_eval, yolo_head
-from yad2k_style.yolo.sources import ModelSource
 
 
 def _images():

@@ -13,9 +13,11 @@ from yad2k_style.boxes import pairwise_iou
 from yad2k_style.cli import detection
 from yad2k_style.darknet import float_count, parse_cfg
 from yad2k_style.darknet.weights import Header
-from yad2k_style.yolo import embedded
-from yad2k_style.yolo.labels import write_yolo
-from yad2k_style.yolo.synthetic import EVALUATION_SEED, SHAPE_CLASSES, scenes
+from yad2k_style.detection import synthetic
+from yad2k_style.detection.evaluate import evaluation_set
+from yad2k_style.detection.labels import write_yolo
+from yad2k_style.detection.synthetic import EVALUATION_SEED, SHAPE_CLASSES, scenes
+from yad2k_style.detection.yolo import embedded
 
 MAP_50_FLOOR, MAP_50_95_FLOOR = 0.94, 0.60  # issue 17's guard of the shipped detector
 PACKAGE_LIMIT = 6 * 2**20  # "a few MB at most"
@@ -70,12 +72,12 @@ def test_detect_without_arguments_annotates_the_sample_scenes(tmp_path, monkeypa
     assert cli.main(["detect", "--json", "d.json"]) == 0
     lines = capsys.readouterr().out.splitlines()
     records = json.loads((tmp_path / "d.json").read_text())
-    samples = scenes(EVALUATION_SEED, embedded.SAMPLE_SCENES)
+    samples = scenes(EVALUATION_SEED, synthetic.SAMPLE_SCENES)
     for index, sample in enumerate(samples):
         name = f"scene_{index:03d}.png"
         mine = [r for r in records if r["file"] == name]
         assert f"Found {len(mine)} boxes for {name}" in lines
-        scale = embedded.SAMPLE_SCALE
+        scale = synthetic.SAMPLE_SCALE
         assert _matched(sample.boxes * scale, sample.classes, mine, min_size=24 * scale)
         assert _ghosts_and_duplicates(sample.boxes * scale, mine) == (0, 0), name
         enlarged = np.asarray(sample.image).repeat(scale, axis=0).repeat(scale, axis=1)
@@ -113,7 +115,7 @@ def test_every_model_source_gives_the_same_detections(tmp_path, scene_files, cap
 
 
 def test_evaluate_a_dataset_folder_as_the_synthetic_stream(tmp_path, capsys):
-    dataset, images = embedded.evaluation_set(count=20, seed=7)
+    dataset, images = evaluation_set(count=20, seed=7)
     (tmp_path / "data" / "images").mkdir(parents=True)
     for sample, image in zip(dataset.samples, images, strict=True):
         sample.image_path = tmp_path / "data" / "images" / sample.image_path.name

@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from yad2k_style.yolo.loss import YoloLoss, YoloLossParts, yolo_loss_parts
-from yad2k_style.yolo.model import yolo_v2
-from yad2k_style.yolo.targets import assign_anchors, pack_y_true
+from yad2k_style.detection.yolo.loss import YoloLoss, YoloLossParts, yolo_loss_parts
+from yad2k_style.detection.yolo.model import yolo_v2
+from yad2k_style.detection.yolo.targets import assign_anchors, pack_y_true
 
 ANCHORS = np.array([[1.0, 1.0], [2.0, 3.0]], np.float32)
 NUM_CLASSES = 3

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from yad2k_style.detection.yolo.model import yolov2_shapes
 from yad2k_style.registry import create_model
 from yad2k_style.summary import (
     compare_tables,
@@ -16,7 +17,6 @@ from yad2k_style.summary import (
     reference_table_path,
 )
 from yad2k_style.yolo import darknet19, yolo_v2, yolov2_tiny, yolov2_tiny_voc
-from yad2k_style.yolo.model import yolov2_shapes
 
 SHARED_TABLE = Path(__file__).parents[2].parent / "shared" / "reference" / "yolov2_608_summary.tsv"
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from yad2k_style.yolo.labels import LabelledDataset, Sample
-from yad2k_style.yolo.pipeline import augment_example, training_pipeline
+from yad2k_style.detection.labels import LabelledDataset, Sample
+from yad2k_style.detection.yolo.pipeline import augment_example, training_pipeline
 
 ANCHORS = np.array([[1.0, 1.0], [2.0, 2.0]], np.float32)
 

@@ -5,8 +5,8 @@ import pytest
 import tensorflow as tf
 
 from yad2k_style.boxes import pairwise_iou
+from yad2k_style.detection.nms import class_agnostic_nms, per_class_nms
 from yad2k_style.yolo import scale_boxes, yolo_eval, yolo_filter_boxes, yolo_non_max_suppression
-from yad2k_style.yolo.postprocess import class_agnostic_nms, per_class_nms
 
 RTOL = 1e-5
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from yad2k_style.yolo.loss import PRIOR_SCALE, RECIPES, yolo_loss_parts
-from yad2k_style.yolo.targets import assign_anchors, pack_y_true
+from yad2k_style.detection.yolo.loss import PRIOR_SCALE, RECIPES, yolo_loss_parts
+from yad2k_style.detection.yolo.targets import assign_anchors, pack_y_true
 
 ANCHORS = np.array([[1.0, 1.0], [2.5, 1.5]])  # grid cells
 CLASSES = 3

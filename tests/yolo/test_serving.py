@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from yad2k_style.detection.yolo.serving import OUTPUTS, SIGNATURE, save_savedmodel, save_tflite
 from yad2k_style.errors import YadError
 from yad2k_style.yolo import Detector
-from yad2k_style.yolo.serving import OUTPUTS, SIGNATURE, save_savedmodel, save_tflite
 
 litert = pytest.importorskip("ai_edge_litert.interpreter")
 
@@ -65,7 +65,7 @@ def test_tflite_network_runs_in_litert(detector, tmp_path):
 
 def test_export_command_writes_the_embedded_detector(tmp_path, capsys):
     from yad2k_style import cli
-    from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+    from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 
     assert cli.main(["export", "yolov2-shapes", "--format", "savedmodel", str(tmp_path / "s"),
                      "--max-boxes", "20"]) == 0
@@ -85,9 +85,9 @@ def test_int8_detector_and_tflite_export(tmp_path, capsys):
     """int8 (TFLite full-integer, calibrated on training scenes) keeps the embedded detector's mAP@0.5
     within 0.05 on 100 held-out scenes; the exported int8 file gives the same features as the detector's."""
     from yad2k_style import cli
+    from yad2k_style.detection.evaluate import evaluate_detector
+    from yad2k_style.detection.synthetic import TRAIN_SEED, scenes
     from yad2k_style.quantize import LiteRTNetwork
-    from yad2k_style.yolo.evaluate import evaluate_detector
-    from yad2k_style.yolo.synthetic import TRAIN_SEED, scenes
 
     calibration = [scene.image for scene in scenes(TRAIN_SEED, 16)]
     int8 = Detector.load(precision="int8", calibration=calibration, score_threshold=0.005, max_boxes=100)

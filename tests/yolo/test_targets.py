@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from yad2k_style.boxes import wh_iou
-from yad2k_style.yolo.targets import assign_anchors, notes_boxes, notes_target, preprocess_true_boxes
+from yad2k_style.detection.yolo.targets import (
+    assign_anchors,
+    notes_boxes,
+    notes_target,
+    preprocess_true_boxes,
+)
 
 ANCHORS = np.array([[1.0, 1.0], [4.0, 2.0], [2.0, 4.0]], np.float32)
 

@@ -14,10 +14,10 @@ import tensorflow as tf
 from yad2k_style import cli
 from yad2k_style.artifacts import load_artifact
 from yad2k_style.assets import asset_path
-from yad2k_style.yolo import embedded
-from yad2k_style.yolo.model import yolov2_shapes
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES
-from yad2k_style.yolo.train import train
+from yad2k_style.detection.synthetic import SHAPE_CLASSES
+from yad2k_style.detection.yolo import embedded
+from yad2k_style.detection.yolo.model import yolov2_shapes
+from yad2k_style.detection.yolo.train import train
 
 ANCHORS = np.array([[0.5, 0.5], [1.0, 1.2], [1.8, 1.5]], np.float32)
 
@@ -168,9 +168,9 @@ MIRRORED_SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-    from yad2k_style.yolo.model import yolov2_shapes
+    from yad2k_style.detection.yolo.model import yolov2_shapes
     from yad2k_style.training import select_strategy
-    from yad2k_style.yolo.train import train
+    from yad2k_style.detection.yolo.train import train
     strategy = select_strategy(["/cpu:0", "/cpu:1"])
     images = np.random.default_rng(0).uniform(size=(8, 64, 64, 3)).astype("float32")
     y = np.zeros((8, 2, 2, 3, 6), "float32"); y[:, 0, 1, 1] = [1, 0.5, 0.5, 0.1, -0.1, 2]
@@ -194,8 +194,8 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
 def test_darknet_recipe_prior_matching_burn_in_and_ema(tmp_path):
     """The Darknet recipe trains: the prior term is on for the first images only, the burn-in ramps
     the learning rate, and with EMA the saved weights are the average, not the last step's."""
-    from yad2k_style.yolo.loss import PRIOR_SCALE, PriorMatching, YoloLoss
-    from yad2k_style.yolo.train import BurnIn, Recipe
+    from yad2k_style.detection.yolo.loss import PRIOR_SCALE, PriorMatching, YoloLoss
+    from yad2k_style.detection.yolo.train import BurnIn, Recipe
 
     loss = YoloLoss(ANCHORS, 3, options={"prior_scale": PRIOR_SCALE})
     callback = PriorMatching(loss, batch_size=8, images=20)
@@ -226,12 +226,12 @@ def test_darknet_recipe_prior_matching_burn_in_and_ema(tmp_path):
 def test_multi_scale_darknet_training_end_to_end(tmp_path, capsys, shapes_dataset):
     """--multi-scale: batches of 96, 128 and 160 pixels through one model; the run is saved at the
     model's own 128×128."""
-    from yad2k_style.yolo.pipeline import scale_sizes, training_pipeline
+    from yad2k_style.detection.yolo.pipeline import scale_sizes, training_pipeline
 
     assert scale_sizes((128, 128)) == [(96, 96), (128, 128), (160, 160)]
     assert scale_sizes((416, 416))[0] == (288, 288) and scale_sizes((416, 416))[-1] == (544, 544)
     root = shapes_dataset(tmp_path / "data")
-    from yad2k_style.yolo.labels import read_dataset
+    from yad2k_style.detection.labels import read_dataset
 
     batches = training_pipeline(read_dataset(root), (128, 128, 3), ANCHORS, 2, sizes=scale_sizes((128, 128)))
     seen = {(tuple(images.shape[1:3]), tuple(y.shape[1:3])) for images, y in batches.repeat(6)}

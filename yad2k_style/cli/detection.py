@@ -1,6 +1,6 @@
 """The detection subcommands: ``detect``, ``evaluate``, ``train``, ``anchors``, ``convert``, ``export``.
 
-Each handler checks its options, builds the domain's configuration, calls :mod:`yad2k_style.yolo` and
+Each handler checks its options, builds the domain's configuration, calls :mod:`yad2k_style.detection` and
 prints. Domain modules are imported inside the handlers, so parsing stays free of TensorFlow.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 from yad2k_style import registry
 from yad2k_style.cli import PROG, checks
 from yad2k_style.cli.tensorflow_logs import LITERT_NOISE, native_stderr_without
+from yad2k_style.detection.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 from yad2k_style.errors import YadError
 from yad2k_style.progress import Progress, fit_verbosity
-from yad2k_style.yolo.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 
 PROGRESS_AFTER = 3  # `detect` shows a progress bar (on a terminal) for more images than this
 SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
@@ -72,7 +72,8 @@ def register(subcommands):
     train.add_argument("dataset", help=DATASET_HELP)
     train.add_argument("--out", required=True, metavar="DIR",
                        help="run directory: checkpoints, logs and the trained model (required)")
-    train.add_argument("--model", default="yolov2-tiny", choices=registry.names("detection", "yolo"),
+    train.add_argument("--model", default="yolov2-tiny",
+                       choices=registry.names("detection", "detection.yolo"),
                        help="architecture (default yolov2-tiny)")
     train.add_argument("--input-size", type=int, nargs=2, metavar=("H", "W"),
                        help="multiples of 32 (default: the model's)")
@@ -210,7 +211,7 @@ def _detector(args, images=None):
     """Check the detector options and load the detector they name; ``images`` (paths) calibrate int8
     when no ``--calibration`` is given."""
     checks.at_least("--batch-size", args.batch_size, 1)
-    from yad2k_style.yolo.sources import ModelSource
+    from yad2k_style.detection.yolo.sources import ModelSource
 
     source = ModelSource(model=args.model, cfg=args.cfg, weights=args.weights, classes=args.classes,
                          anchors=args.anchors)
@@ -231,8 +232,8 @@ def _calibration(args, paths):
         return _read_calibration([args.calibration] if args.calibration else paths)
     if args.model or args.cfg:
         raise YadError("--precision int8 needs --calibration PATH: images like those the model will see")
+    from yad2k_style.detection.synthetic import TRAIN_SEED, scenes
     from yad2k_style.quantize import CALIBRATION_IMAGES
-    from yad2k_style.yolo.synthetic import TRAIN_SEED, scenes
 
     return [scene.image for scene in scenes(TRAIN_SEED, CALIBRATION_IMAGES)]
 
@@ -251,8 +252,8 @@ def _load_detector(source, args, **settings):
         checks.between("--score-threshold", args.score_threshold, 0, 1)
     checks.between("--iou-threshold", args.iou_threshold, 0, 1)
     checks.at_least("--max-boxes", args.max_boxes, 1)
-    from yad2k_style.detection.zoo import detector_name, load_scene_detector
-    from yad2k_style.yolo.detector import Detector
+    from yad2k_style.detection.yolo.detector import Detector
+    from yad2k_style.zoo import detector_name, load_scene_detector
 
     if detector_name(source.model) == "semantic":
         raise YadError(f"{source.model}: a semantic segmentation model labels pixels, not boxes; use "
@@ -275,12 +276,13 @@ def _load_detector(source, args, **settings):
 def _detect(args):
     import json
 
+    from yad2k_style.detection import results
+    from yad2k_style.detection.synthetic import sample_scenes
     from yad2k_style.errors import FormatError
     from yad2k_style.files import atomic_write
     from yad2k_style.images import list_images, save_image
-    from yad2k_style.yolo import embedded, results
 
-    samples = None if args.paths else embedded.sample_scenes()
+    samples = None if args.paths else sample_scenes()
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     out_dir = args.out or (None if args.paths else SAMPLE_OUT)
     checks.file_to_write("--json", args.json)
@@ -318,8 +320,8 @@ def _detect(args):
 def _evaluate(args):
     import json
 
+    from yad2k_style.detection.evaluate import best_f1, box_errors, evaluate_detector, plot_precision_recall
     from yad2k_style.files import write_text_atomically
-    from yad2k_style.yolo.evaluate import best_f1, box_errors, evaluate_detector, plot_precision_recall
 
     checks.at_least("--scenes", args.scenes, 1)
     checks.file_to_write("--json", args.json)
@@ -379,8 +381,8 @@ def _evaluate_segmentation(args):
 
 
 def _oracle(args):
-    from yad2k_style.yolo.evaluate import oracle_evaluation
-    from yad2k_style.yolo.synthetic import SHAPE_CLASSES
+    from yad2k_style.detection.evaluate import oracle_evaluation
+    from yad2k_style.detection.synthetic import SHAPE_CLASSES
 
     if args.dataset is not None:
         raise YadError("--oracle measures the synthetic scenes; give no dataset")
@@ -410,7 +412,7 @@ def _train(args):
     checks.at_least("--burn-in", args.burn_in, 0)
     if args.ema is not None:
         checks.between("--ema", args.ema, 0.5, 0.99999)
-    from yad2k_style.yolo.train import TrainingConfig, train_on_dataset
+    from yad2k_style.detection.yolo.train import TrainingConfig, train_on_dataset
 
     config = TrainingConfig(
         dataset=args.dataset, out=args.out, model=args.model,
@@ -431,8 +433,8 @@ def _anchors(args):
     checks.file_to_write("--out", args.out)
     checks.input_size("--input-size", args.input_size)
     from yad2k_style.assets import format_anchors, write_anchors
-    from yad2k_style.yolo.anchors import dataset_anchors
-    from yad2k_style.yolo.labels import read_dataset
+    from yad2k_style.detection.labels import read_dataset
+    from yad2k_style.detection.yolo.anchors import dataset_anchors
 
     height, width = args.input_size
     clusters = dataset_anchors(read_dataset(args.dataset), args.input_size, args.k, args.seed)
@@ -446,7 +448,7 @@ def _anchors(args):
 
 
 def _convert(args):
-    from yad2k_style.yolo.convert import convert
+    from yad2k_style.detection.yolo.convert import convert
 
     converted = convert(args.cfg, args.weights, args.out, classes_path=args.classes, reorg=args.reorg,
                         allow_extra=args.allow_extra, progress=True)
@@ -458,7 +460,7 @@ def _convert(args):
 
 
 def _export(args):
-    from yad2k_style.detection.zoo import detector_name
+    from yad2k_style.zoo import detector_name
 
     if detector_name(args.model):
         raise YadError(f"{args.model}: export writes YOLO models; the other detectors run as model "
@@ -471,7 +473,7 @@ def _export(args):
         cfg, weights = args.outputs
         checks.file_to_write("cfg", cfg)
         checks.file_to_write("weights", weights)
-        from yad2k_style.yolo.convert import export
+        from yad2k_style.detection.yolo.convert import export
 
         export(args.model, cfg, weights)
         print(f"Wrote {cfg} and {weights}")
@@ -485,8 +487,8 @@ def _export(args):
         check_new_directory(out)
     else:
         checks.file_to_write("tflite", out)
-    from yad2k_style.yolo import serving
-    from yad2k_style.yolo.sources import ModelSource
+    from yad2k_style.detection.yolo import serving
+    from yad2k_style.detection.yolo.sources import ModelSource
 
     detector = _load_detector(ModelSource(model=args.model), args)
     if args.format == "savedmodel":

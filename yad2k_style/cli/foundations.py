@@ -137,7 +137,7 @@ def _unit_images(directory, size):
     from yad2k_style.images import list_images, read_image, resize_image
 
     if directory is None:
-        from yad2k_style.yolo.synthetic import EVALUATION_SEED, scenes
+        from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 
         pictures = [scene.image for scene in scenes(EVALUATION_SEED, DEFAULT_SCENES)]
     else:

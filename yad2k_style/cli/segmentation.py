@@ -46,7 +46,7 @@ def register(subcommands):
 
 def load_segmenter(model, instances, score_threshold=None, **settings):
     """The segmenter ``model`` names (default by ``instances``), checked to be of that kind."""
-    from yad2k_style.detection.zoo import detector_name, load_scene_detector
+    from yad2k_style.zoo import detector_name, load_scene_detector
 
     model = model or (INSTANCE_MODEL if instances else SEMANTIC_MODEL)
     name = detector_name(model)
@@ -60,8 +60,8 @@ def load_segmenter(model, instances, score_threshold=None, **settings):
 
 
 def _segment(args):
+    from yad2k_style.detection.synthetic import sample_scenes
     from yad2k_style.images import list_images, read_image
-    from yad2k_style.yolo import embedded
 
     checks.at_least("--batch-size", args.batch_size, 1)
     if args.score_threshold is not None:
@@ -69,7 +69,7 @@ def _segment(args):
     if not args.instances and (args.score_threshold is not None or args.json):
         raise YadError("--score-threshold and --json are for --instances")
     checks.file_to_write("--json", args.json)
-    samples = None if args.paths else embedded.sample_scenes()
+    samples = None if args.paths else sample_scenes()
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     targets = _output_paths(paths, args.out, INSTANCE_OUTPUTS if args.instances else SEMANTIC_OUTPUTS)
     segmenter = load_segmenter(args.model, args.instances, args.score_threshold)
@@ -113,9 +113,9 @@ def _output_paths(paths, out_dir, endings):
 def _write_semantic(segmenter, path, image, targets):
     import numpy as np
 
-    from yad2k_style.detection.masks import palette, write_class_map
     from yad2k_style.drawing import overlay_masks
     from yad2k_style.images import save_image
+    from yad2k_style.segmentation.masks import palette, write_class_map
 
     classes = segmenter.segment([image])[0]
     names = segmenter.class_names
@@ -131,10 +131,10 @@ def _write_semantic(segmenter, path, image, targets):
 def _write_instances(segmenter, path, image, targets):
     import numpy as np
 
-    from yad2k_style.detection.masks import encode_rle, write_class_map
-    from yad2k_style.drawing import get_colors_for_classes, overlay_masks
+    from yad2k_style.detection.results import detection_records
     from yad2k_style.images import save_image
-    from yad2k_style.yolo.results import annotate, detection_records
+    from yad2k_style.segmentation.masks import encode_rle, write_class_map
+    from yad2k_style.segmentation.segmenter import draw_instances
 
     found = segmenter.segment([image])[0]
     count = len(found.classes)
@@ -142,8 +142,7 @@ def _write_instances(segmenter, path, image, targets):
     for k in reversed(range(min(count, 255))):  # the best score on top where masks overlap
         ids[found.masks[k]] = k + 1
     write_class_map(targets[0], ids, max(count, 1))
-    drawn = overlay_masks(image, found.masks, get_colors_for_classes(max(count, 1))[:count], alpha=0.55)
-    save_image(annotate(drawn, found, segmenter.class_names), targets[1])
+    save_image(draw_instances(image, found, segmenter.class_names), targets[1])
     print(f"Found {count} instances for {path}")
     records = detection_records(path, found, segmenter.class_names)
     for record, mask in zip(records, found.masks, strict=True):
@@ -163,7 +162,7 @@ def evaluate_segmentation(args):
     """``evaluate --task semantic|segm``: the segmenter on held-out scenes; mIoU or COCO mask AP."""
     if args.dataset is not None:
         raise YadError(f"--task {args.task} evaluates on the synthetic held-out scenes; give no dataset")
-    from yad2k_style.detection.segmentation_eval import evaluate_instances, evaluate_semantic
+    from yad2k_style.segmentation.evaluate import evaluate_instances, evaluate_semantic
 
     instances = args.task == "segm"
     settings = {"iou_threshold": args.iou_threshold, "max_boxes": args.max_boxes} if instances else {}
@@ -180,7 +179,7 @@ def evaluate_segmentation(args):
             print(f"  {name:<16} mask AP@0.5 {result.masks.per_class_ap50[name]:.3f}   "
                   f"mask AP@[.5:.95] {result.masks.per_class_ap[name]:.3f}")
         if args.plot:
-            from yad2k_style.yolo.evaluate import plot_precision_recall
+            from yad2k_style.detection.evaluate import plot_precision_recall
 
             plot_precision_recall(result.masks, args.plot)
             print(f"mask precision-recall curves: {args.plot}")

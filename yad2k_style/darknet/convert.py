@@ -1,7 +1,7 @@
 """Darknet cfg + weights → a Keras model in memory, with what was read (header, float counts).
 
 Nothing here knows what the network detects: class names and the meaning of a ``[region]``'s anchors
-belong to the domain that uses the model (:mod:`yad2k_style.yolo.convert`).
+belong to the domain that uses the model (:mod:`yad2k_style.detection.yolo.convert`).
 """
 
 from dataclasses import dataclass

@@ -1,13 +1,17 @@
-"""The other detectors of the notes on the synthetic scenes: SSD and the region-based family (R-CNN,
-Fast R-CNN, Faster R-CNN, R-FCN), beside YOLO (:mod:`yad2k_style.yolo`); and segmentation, semantic
-(:mod:`.semantic`, a U-Net) and by instance (:mod:`.mask_rcnn`).
+"""Object detection: what every detector shares, and one module or package per family.
 
-Shared pieces: anchor grids (:mod:`.anchors`), matching anchors or proposals to true boxes
-(:mod:`.matching`), box deltas (:func:`yad2k_style.boxes.encode_deltas`). Boxes are pixel corners
-``(x_min, y_min, x_max, y_max)`` of the network's input throughout.
+Shared: the synthetic scenes (:mod:`.synthetic`), labelled datasets (:mod:`.labels`), COCO evaluation
+(:mod:`.evaluate`), the detector interface and its results (:mod:`.detector`, :mod:`.results`), batched
+non-max suppression (:mod:`.nms`), anchor grids (:mod:`.anchors`), matching anchors or proposals to
+true boxes (:mod:`.matching`), RoI pooling (:mod:`.roi_pooling`, :mod:`.region_layers`), the small
+body the scene detectors share (:mod:`.backbone`) and their training loop (:mod:`.train`).
 
-Importing this package registers the detectors' own Keras layers, so their ``.keras`` files load
-with ``safe_mode=True``.
+Families: YOLO (:mod:`.yolo`; the course's API is also :mod:`yad2k_style.yolo`), SSD (:mod:`.ssd`),
+R-CNN (:mod:`.rcnn`, with :mod:`.selective_search`), Fast R-CNN (:mod:`.fast_rcnn`), Faster R-CNN
+(:mod:`.faster_rcnn`) and R-FCN (:mod:`.rfcn`). Mask R-CNN is in :mod:`yad2k_style.segmentation`.
+
+Boxes are pixel corners ``(x_min, y_min, x_max, y_max)`` unless a module says otherwise. Importing this
+package imports no TensorFlow (the command line reads :mod:`.synthetic`'s seeds for its ``--help``).
+Importing :mod:`.region_layers` (any region detector imports it) registers their Keras layers, so
+their ``.keras`` files load with ``safe_mode=True``.
 """
-
-from yad2k_style.detection import mask_rcnn, region_layers  # noqa: F401  (registers their layers)

@@ -1,15 +1,97 @@
-"""This domain's detectors behind YOLO's interface (:class:`~yad2k_style.yolo.detector.ImageDetector`):
-``detect`` on PIL images, ``detect_files`` on files, ``detect_batch`` on a prepared batch — so
-``evaluate``, ``detect`` and the comparison run them as they run YOLO."""
+"""What every detector offers: :class:`ImageDetector` (``detect`` on PIL images, ``detect_files`` on
+files, ``detect_batch`` on a prepared batch) and its :class:`Detections`; :class:`SceneDetector`, the
+region detectors and SSD behind it, so that ``evaluate``, ``detect`` and the comparison run every
+family as they run YOLO (:class:`yad2k_style.detection.yolo.Detector`)."""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 import tensorflow as tf
 
 from yad2k_style.detection.selective_search import selective_search
-from yad2k_style.images import resize_image
-from yad2k_style.yolo.detector import ImageDetector
-from yad2k_style.yolo.synthetic import SCENE_SIZE
+from yad2k_style.detection.synthetic import SCENE_SIZE
+from yad2k_style.errors import FormatError
+from yad2k_style.images import read_image, resize_image, to_rgb
 
+
+class Detections(NamedTuple):
+    """One image's detections, best score first.
+
+    ``boxes``: float32 (K, 4) pixels of the original image, ``(x_min, y_min, x_max, y_max)``, clipped
+    to the image; ``scores``: float32 (K,) = confidence × class probability; ``classes``: int32 (K,).
+    """
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    classes: np.ndarray
+
+
+#: The course's score threshold (``yolo_eval``'s 0.6), the default where a model stores none.
+COURSE_SCORE_THRESHOLD = 0.6
+
+
+class ImageDetector:
+    """What every detector offers on images of any size: :meth:`detect` on PIL images and
+    :meth:`detect_files` on files. A subclass gives ``class_names``, ``prepare(image)`` (an RGB PIL image
+    → the uint8 array its batch holds) and ``detect_batch(images uint8 (B, H, W, 3), image_sizes int32
+    (B, 2) (height, width))`` → padded ``(boxes (B, K, 4) xyxy pixels of each original image, scores
+    (B, K), classes (B, K), valid (B,))``."""
+
+    def detect(self, images, batch_size=8):
+        """Detections for PIL images (any mode and size) → list of :class:`Detections`, one per image."""
+        results = []
+        for start in range(0, len(images), batch_size):
+            chunk = [to_rgb(image) for image in images[start:start + batch_size]]
+            batch = np.stack([self.prepare(image) for image in chunk])
+            sizes = np.array([(image.height, image.width) for image in chunk], dtype=np.int32)
+            results.extend(unpad(self.detect_batch(batch, sizes)))
+        return results
+
+    def detect_files(self, paths, batch_size=8, keep_images=False):
+        """Detect in image files, a batch at a time, reading and resizing each batch in threads.
+
+        Yields ``(path, result, image)`` per path in order: ``result`` is :class:`Detections`, or the
+        :class:`FormatError` that made the file unreadable; ``image`` is the upright RGB PIL image
+        when ``keep_images`` (for drawing), else None. On a CPU the next batch is read after the
+        network has run, not beside it: the network uses every core, and reading beside it slowed the
+        whole by a third (``bench/yolo_inference.py``); with a GPU, the next batch is read meanwhile.
+        """
+        paths = [str(path) for path in paths]
+        batches = [paths[start:start + batch_size] for start in range(0, len(paths), batch_size)]
+        read_ahead = bool(tf.config.list_physical_devices("GPU"))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as workers:
+            pending = workers.map(self._load, batches[0]) if batches else None
+            for number, batch in enumerate(batches):
+                loaded = list(pending)
+                if number + 1 < len(batches) and read_ahead:
+                    pending = workers.map(self._load, batches[number + 1])
+                readable = [entry for entry in loaded if not isinstance(entry[0], FormatError)]
+                found = iter(unpad(self.detect_batch(
+                    np.stack([prepared for _, prepared, _ in readable]),
+                    np.array([size for _, _, size in readable], np.int32)))) if readable else iter(())
+                for path, (image, _, _) in zip(batch, loaded, strict=True):
+                    if isinstance(image, FormatError):
+                        yield path, image, None
+                    else:
+                        yield path, next(found), image if keep_images else None
+                if number + 1 < len(batches) and not read_ahead:
+                    pending = workers.map(self._load, batches[number + 1])
+
+    def _load(self, path):
+        """A file → ``(PIL image, uint8 input array, (height, width))``, or ``(FormatError, None, None)``."""
+        try:
+            image = read_image(path)
+        except FormatError as exc:
+            return exc, None, None
+        return image, self.prepare(image), (image.height, image.width)
+
+
+def unpad(outputs):
+    """Padded batch outputs of :meth:`Detector.detect_batch` → list of :class:`Detections`."""
+    boxes, scores, classes, valid = (np.asarray(t) for t in outputs)
+    return [Detections(boxes[i, :n], scores[i, :n], classes[i, :n]) for i, n in enumerate(valid)]
 
 class SceneDetector(ImageDetector):
     """Runs ``network`` and ``decode(*outputs) → (boxes (B, K, 4) xyxy input pixels, scores (B, K),

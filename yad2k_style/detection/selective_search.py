@@ -145,7 +145,7 @@ def scene_proposals(job):
     """``job = (seed, first, count, max_proposals)`` → the proposals of scenes first … first + count − 1
     of stream ``seed``: float32 (count, max_proposals, 4) zero-padded and int32 (count,) counts. Imports
     no TensorFlow (it runs in worker processes)."""
-    from yad2k_style.yolo.synthetic import scene
+    from yad2k_style.detection.synthetic import scene
 
     seed, first, count, max_proposals = job
     boxes = np.zeros((count, max_proposals, 4), np.float32)

@@ -1,6 +1,6 @@
 """Training this domain's detectors on fresh synthetic scenes, resumably.
 
-Every epoch draws new scenes of :data:`~yad2k_style.yolo.synthetic.TRAIN_SEED` (the evaluation stream is
+Every epoch draws new scenes of :data:`~yad2k_style.detection.synthetic.TRAIN_SEED` (the evaluation stream is
 never drawn), so a detector cannot overfit them. A detector brings its network, a function from one
 scene's boxes and classes to its training targets (NumPy), and its loss; :func:`train_detector` runs
 Keras' ``fit`` with the shared callbacks (:func:`yad2k_style.training.standard_callbacks`): rerunning
@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from yad2k_style.detection.selective_search import scene_proposals
+from yad2k_style.detection.synthetic import SCENE_SIZE, TRAIN_SEED, scene
 from yad2k_style.files import atomic_path
 from yad2k_style.training import (
     load_weights_by_layer_name,
@@ -25,7 +26,6 @@ from yad2k_style.training import (
     standard_callbacks,
     write_state,
 )
-from yad2k_style.yolo.synthetic import SCENE_SIZE, TRAIN_SEED, scene
 
 WEIGHTS_FILE = "network.weights.h5"
 
@@ -68,7 +68,7 @@ class LossModel(keras.Model):
 def scene_batches(make_targets, target_signature, scenes, batch_size, seed=TRAIN_SEED):
     """A dataset of ``(images float32 (B, 128, 128, 3) in [0, 1], targets)`` over ``scenes`` new scenes of
     stream ``seed`` (random indices, redrawn on every pass). ``make_targets(drawn, rng)`` gives one
-    :class:`~yad2k_style.yolo.synthetic.Scene`'s targets as NumPy arrays matching ``target_signature``
+    :class:`~yad2k_style.detection.synthetic.Scene`'s targets as NumPy arrays matching ``target_signature``
     (a tuple of ``tf.TensorSpec``); ``rng`` is a NumPy Generator seeded by the scene, for sampling."""
     indices = (tf.data.Dataset.random(seed=0, rerandomize_each_iteration=True)
                .take(scenes).map(lambda r: r % 2**40))

@@ -1,3 +1,3 @@
 """Face recognition: the course's Inception embedding (OpenFace nn4.small2), its weights, triplet
 losses, verification and recognition over a database, threshold calibration, and the DeepFace-style
-pair classifier. See the README's "Face recognition" section."""
+pair classifier. See docs/face.md."""

@@ -13,8 +13,9 @@ PACKAGE = "yad2k_style"
 
 def triplet_loss(y_true, y_pred, alpha=0.2):
     """The course's triplet loss. ``y_pred = [anchor, positive, negative]``, each (m, 128); ``y_true``
-    is unused. ``sum over the batch of max(||a − p||² − ||a − n||² + alpha, 0)``."""
-    anchor, positive, negative = y_pred[0], y_pred[1], y_pred[2]
+    is unused. ``sum over the batch of max(||a − p||² − ||a − n||² + alpha, 0)``. Tensors, arrays and
+    Python lists alike (the course's tests pass lists); returns a float32 scalar tensor."""
+    anchor, positive, negative = (tf.convert_to_tensor(y_pred[k], tf.float32) for k in range(3))
     pos_dist = tf.reduce_sum(tf.square(anchor - positive), axis=-1)
     neg_dist = tf.reduce_sum(tf.square(anchor - negative), axis=-1)
     basic_loss = pos_dist - neg_dist + alpha

@@ -14,6 +14,7 @@ from yad2k_style.face.database import FaceDatabase
 from yad2k_style.images import read_image, resize_image
 
 THRESHOLD = 0.7  # the course's
+COURSE_INPUT_SIZE = (96, 96)  # nn4.small2's input, (height, width)
 
 
 def images_to_array(paths, input_size):
@@ -24,9 +25,13 @@ def images_to_array(paths, input_size):
 
 
 def img_to_encoding(image_path, model):
-    """The course's encoding of one image file: RGB, resized to the model's input, scaled to [0, 1]
-    → float32 (1, 128)."""
-    return np.asarray(model(images_to_array([image_path], model.input_shape[1:3]), training=False))
+    """The course's encoding of one image file: RGB, resized to the model's input (``model.input_shape``
+    where it has one, else the course's 96×96), scaled to [0, 1], through ``model.predict_on_batch``
+    → float32 (1, 128). Any object with ``predict_on_batch`` serves, as in the course."""
+    shape = getattr(model, "input_shape", None)
+    size = tuple(shape[1:3]) if isinstance(shape, tuple) and len(shape) == 4 and None not in shape[1:3] \
+        else COURSE_INPUT_SIZE
+    return np.asarray(model.predict_on_batch(images_to_array([image_path], size)), np.float32)
 
 
 def _as_database(database):

@@ -6,7 +6,7 @@ corners, the topmost first and then clockwise (:func:`~yad2k_style.foundations.o
 import keras
 import numpy as np
 from keras import ops
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from yad2k_style import plotting
 from yad2k_style.foundations.localization import backbone
@@ -67,7 +67,8 @@ def draw_landmarks(images, y_true, y_pred, path, columns=8, scale=3):
     points (red crosses), for the images with a triangle; written atomically."""
     present = np.flatnonzero(np.asarray(y_true)[:, 0] == 1)[:columns * 2]
     rows = -(-len(present) // columns)
-    figure, axes = plotting.subplots(rows, columns, figsize=(columns * 2.0, rows * 2.1))
+    figure, axes = plotting.subplots(rows, columns, figsize=(columns * 2.0, rows * 2.0))
+    figure.subplots_adjust(wspace=0.04, hspace=0.04)
     for ax in np.ravel(axes):
         ax.axis("off")
     for ax, index in zip(np.ravel(axes), present, strict=False):
@@ -78,11 +79,24 @@ def draw_landmarks(images, y_true, y_pred, path, columns=8, scale=3):
     plotting.save_figure(figure, path)
 
 
+def number_position(x, y, text_box, size, gap=5):
+    """Where a point's number is drawn (PIL's text origin): ``gap`` pixels right of the point ``(x, y)``,
+    or left of it when it would not fit, centred on it vertically, and wholly inside the ``size``-pixel
+    square picture. ``text_box``: the number's ``(left, top, right, bottom)`` from the origin."""
+    left, top, right, bottom = text_box
+    text_x = x + gap if x + gap + right <= size else x - gap - right
+    return max(text_x, -left), min(max(y - (bottom + top) / 2, -top), size - bottom)
+
+
 def _marked(image, true, predicted, size):
+    """``image`` (``size`` pixels square) with the true points circled and numbered, each number beside
+    its point on the side where it fits inside the image, and the predicted points crossed."""
     draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=max(10, size // 12))
     for number, (x, y) in enumerate(np.asarray(true[1:]).reshape(-1, 2) * size, start=1):
         draw.ellipse((x - 3, y - 3, x + 3, y + 3), outline=(0, 255, 0), width=2)
-        draw.text((x + 4, y - 4), str(number), fill=(0, 255, 0))
+        place = number_position(x, y, draw.textbbox((0, 0), str(number), font=font), size)
+        draw.text(place, str(number), fill=(0, 255, 0), font=font)
     for x, y in np.asarray(predicted[1:]).reshape(-1, 2) * size:
         draw.line((x - 3, y - 3, x + 3, y + 3), fill=(255, 0, 0), width=2)
         draw.line((x - 3, y + 3, x + 3, y - 3), fill=(255, 0, 0), width=2)

@@ -12,9 +12,9 @@ import numpy as np
 from keras import ops
 
 from yad2k_style.boxes import convert_boxes, elementwise_iou
+from yad2k_style.detection.synthetic import SHAPE_CLASSES
 from yad2k_style.foundations.objects import IMAGE_SIZE
 from yad2k_style.layers import PACKAGE
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES
 
 BOX = slice(1, 5)
 NUM_CLASSES = len(SHAPE_CLASSES)

@@ -26,9 +26,10 @@ def load_model(name, trained=True):
         warnings.warn(f"{name}: its weights are not packaged; using random weights", YadWarning, stacklevel=2)
         return entry.build()
     if weights.format == "darknet":
-        from yad2k_style.yolo.sources import load_registered
+        from yad2k_style.darknet import read_darknet
 
-        return load_registered(name).model
+        cfg, weights_path = (asset_path(file) for file in weights.files)
+        return read_darknet(cfg, weights_path).model
     if weights.format == "model-directory":
         return artifacts.load_artifact(asset_path(weights.files[0])).model
     model = entry.build()

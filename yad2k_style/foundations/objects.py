@@ -1,7 +1,7 @@
 """Generated images for the foundations: one shape or none on a cluttered background (localisation),
 one triangle whose corners are known exactly (landmarks), and small crops for a window classifier.
 
-Shapes and backgrounds are the synthetic detection scenes' (:mod:`yad2k_style.yolo.synthetic`). Every
+Shapes and backgrounds are the synthetic detection scenes' (:mod:`yad2k_style.detection.synthetic`). Every
 image is a pure function of ``(seed, index)``. Boxes are pixel ``(x0, y0, x1, y1)``; points pixel
 ``(x, y)``; images uint8 RGB arrays ``(size, size, 3)``.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import ImageDraw
 
-from yad2k_style.yolo.synthetic import SHAPE_CLASSES, Scene, background, colour, draw_shape
+from yad2k_style.detection.synthetic import SHAPE_CLASSES, Scene, background, colour, draw_shape
 
 IMAGE_SIZE = 64
 EMPTY_FRACTION = 0.25  # images with no object

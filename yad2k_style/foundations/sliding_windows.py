@@ -14,8 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from yad2k_style.detection.nms import per_class_nms
 from yad2k_style.foundations.objects import WINDOW
-from yad2k_style.yolo.postprocess import per_class_nms
 
 STRIDE = 2  # the max-pool's: windows 2 pixels apart
 

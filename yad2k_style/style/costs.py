@@ -92,8 +92,9 @@ def compute_style_cost(style_image_output, generated_image_output, STYLE_LAYERS=
 
 
 def total_cost(J_content, J_style, alpha=10, beta=40):
-    """``J = alpha · J_content + beta · J_style``."""
-    return alpha * J_content + beta * J_style
+    """``J = alpha · J_content + beta · J_style``, a scalar tensor (float32 for Python numbers), as the
+    course's ``tf.function`` returns it."""
+    return tf.convert_to_tensor(alpha * J_content + beta * J_style)
 
 
 def total_variation_cost(image):

@@ -1,28 +1,19 @@
-"""YOLOv2 object detection: architectures and builders, decoding, post-processing, the detector,
-training, evaluation and the Darknet import.
+"""The course's YOLO API under its short name: ``from yad2k_style.yolo import yolo_head, yolo_eval``.
 
-The names below are imported on first use, so importing a submodule that needs no TensorFlow (the
-command line's parser reads :mod:`yad2k_style.yolo.synthetic`) does not pull it in.
+The code lives in :mod:`yad2k_style.detection.yolo` (the YOLO family of the detection room); the names
+of its ``__all__`` are re-exported here on first use. Nothing inside the package imports this module.
 """
 
 import importlib
 
-_EXPORTS = {
-    "Detections": "detector", "Detector": "detector",
-    "yolo_boxes_to_corners": "head", "yolo_head": "head",
-    "darknet19": "model", "darknet_body": "model", "yolo_body": "model", "yolo_v2": "model",
-    "yolov2_shapes": "model", "yolov2_tiny": "model", "yolov2_tiny_voc": "model",
-    "scale_boxes": "postprocess", "yolo_eval": "postprocess", "yolo_filter_boxes": "postprocess",
-    "yolo_non_max_suppression": "postprocess",
-}
-
-__all__ = sorted(_EXPORTS)
+_FAMILY = "yad2k_style.detection.yolo"
+__all__ = list(importlib.import_module(_FAMILY).__all__)
 
 
 def __getattr__(name):
-    if name not in _EXPORTS:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+    value = getattr(importlib.import_module(_FAMILY), name)
     globals()[name] = value
     return value
 
