@@ -37,11 +37,23 @@ def main():
     for name in args.names or BENCHMARKS:
         script, quick = BENCHMARKS[name]
         print(f"=== {name}: {script}", flush=True)
-        if subprocess.run([sys.executable, str(HERE / script), *(quick if args.quick else [])]).returncode:
-            failed.append(name)
+        cause = run_showing_stderr([sys.executable, str(HERE / script), *(quick if args.quick else [])])
+        if cause is not None:
+            failed.append(f"{name} ({cause})")
         print(flush=True)
     if failed:
-        sys.exit(f"failed: {', '.join(failed)}")
+        sys.exit("failed: " + "; ".join(failed))
+
+
+def run_showing_stderr(argv):
+    """Run ``argv``, passing its output on as it comes; None when it succeeds, else the last line it
+    wrote to stderr (a traceback's last line names the cause)."""
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, errors="replace")
+    last = ""
+    for line in process.stderr:
+        sys.stderr.write(line)
+        last = line.strip() or last
+    return None if process.wait() == 0 else last or f"exit code {process.returncode}"
 
 
 if __name__ == "__main__":

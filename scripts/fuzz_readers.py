@@ -1,4 +1,4 @@
-"""Fuzz the file readers for a long time (issue 22): the properties of tests/hostile/test_fuzz_readers.py
+"""Fuzz the file readers for a long time: the properties of tests/hostile/test_fuzz_readers.py
 with random seeds and as many examples per reader as asked, failures kept in .hypothesis/ to replay:
 
     python scripts/fuzz_readers.py --examples 100000            # every reader
@@ -17,7 +17,8 @@ TESTS = Path(__file__).resolve().parents[1] / "tests" / "hostile" / "test_fuzz_r
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--examples", type=int, default=100_000, help="examples per reader (default 100000)")
     parser.add_argument("-k", dest="select", help="only the readers whose test name matches (pytest's -k)")
     args = parser.parse_args()

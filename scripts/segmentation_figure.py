@@ -8,13 +8,25 @@ Mask R-CNN's instances (mask-rcnn-shapes: each object its own colour, its class 
 
 import argparse
 
+from yad2k_style.tensorflow_logs import import_tensorflow_quietly
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="docs/segmentation.png", help="the figure (default %(default)s)")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()  # --help answers here, before TensorFlow is imported
+import_tensorflow_quietly()
+
 import numpy as np
 from matplotlib.patches import Patch
-from PIL import Image
 
 from yad2k_style.detection.synthetic import (
     EVALUATION_SEED,
-    SCENE_SIZE,
     SHAPE_CLASSES,
     class_map,
     scene,
@@ -25,30 +37,20 @@ from yad2k_style.segmentation.masks import colour_class_map, palette
 from yad2k_style.segmentation.segmenter import draw_instances
 from yad2k_style.zoo import load_scene_detector
 
-SCALE = 2  # the instance panel is drawn at twice the scene's size, so that its labels stay readable
+PANEL_INCHES = 3.0  # at the figure's 130 dpi, about the 384 pixels the instances are drawn at
 
 
-def instance_panel(image, found):
-    """The scene enlarged :data:`SCALE` times (nearest neighbour) with Mask R-CNN's instances drawn."""
-    big = image.resize((SCENE_SIZE * SCALE, SCENE_SIZE * SCALE), Image.NEAREST)
-    scaled = found._replace(boxes=found.boxes * SCALE,
-                            masks=found.masks.repeat(SCALE, axis=1).repeat(SCALE, axis=2))
-    return draw_instances(big, scaled, SHAPE_CLASSES)
-
-
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default="docs/segmentation.png", help="the figure (default %(default)s)")
-    args = parser.parse_args()
+def main(args):
     semantic = load_scene_detector("semantic-shapes")
     instances = load_scene_detector("mask-rcnn-shapes")
     drawn = [touching_squares()] + [scene(EVALUATION_SEED, index) for index in (0, 3, 5)]
     titles = ("image", "true classes", "semantic (U-Net)", "instances (Mask R-CNN)")
-    figure, axes = subplots(len(drawn), len(titles), figsize=(2.4 * len(titles), 2.4 * len(drawn)))
+    figure, axes = subplots(len(drawn), len(titles),
+                            figsize=(PANEL_INCHES * len(titles), PANEL_INCHES * len(drawn)))
     for row, example in zip(axes, drawn, strict=True):
         panels = (example.image, colour_class_map(class_map(example), len(SHAPE_CLASSES)).convert("RGB"),
                   colour_class_map(semantic.segment([example.image])[0], len(SHAPE_CLASSES)).convert("RGB"),
-                  instance_panel(example.image, instances.segment([example.image])[0]))
+                  draw_instances(example.image, instances.segment([example.image])[0], SHAPE_CLASSES))
         for axis, panel in zip(row, panels, strict=True):
             axis.imshow(np.asarray(panel), interpolation="nearest")
             axis.set_xticks([])
@@ -66,4 +68,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

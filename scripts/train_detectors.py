@@ -1,4 +1,4 @@
-"""Train the notes' other detectors on the synthetic scenes (issue 20), each resumable:
+"""Train the notes' other detectors and the segmenters on the synthetic scenes, each resumable:
 
     python scripts/train_detectors.py ssd --out runs/ssd --epochs 6     # 25,000 fresh scenes an epoch
     python scripts/train_detectors.py faster-rcnn --out runs/faster-rcnn --epochs 6
@@ -24,6 +24,10 @@ import shutil
 import time
 from pathlib import Path
 
+from yad2k_style.tensorflow_logs import import_tensorflow_quietly
+
+import_tensorflow_quietly()  # before the imports below bring TensorFlow in: its start-up lines stay hidden
+
 from yad2k_style import zoo
 from yad2k_style.artifacts import update_info
 from yad2k_style.detection.evaluate import best_f1, evaluate_detector
@@ -37,7 +41,8 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "weights" / "detection"
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("detector", choices=NAMES)
     parser.add_argument("--out", required=True, help="run directory (created, or resumed)")
     parser.add_argument("--epochs", type=int, default=Schedule.epochs)

@@ -19,6 +19,34 @@ import argparse
 import time
 from pathlib import Path
 
+from yad2k_style.tensorflow_logs import import_tensorflow_quietly
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--package", metavar="RUN_DIR",
+                        help="only write a finished run into weights/shapes/")
+    parser.add_argument("--ablation", metavar="DIR", help="run the ablation into DIR")
+    parser.add_argument("--scenes-per-epoch", type=int, default=8000)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--init", metavar="WEIGHTS", help="start from these .weights.h5 (fine-tune)")
+    parser.add_argument("--loss", choices=("yad2k", "darknet"), default="yad2k")
+    parser.add_argument("--rescore", action="store_true")
+    parser.add_argument("--prior-matching", action="store_true")
+    parser.add_argument("--burn-in", type=int, default=0)
+    parser.add_argument("--ema", type=float)
+    parser.add_argument("--multi-scale", action="store_true")
+    parser.add_argument("--out", default="runs/shapes")
+    return parser.parse_args()
+
+
+if __name__ == "__main__":
+    ARGS = parse_args()  # --help answers here, before TensorFlow is imported
+import_tensorflow_quietly()
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -201,24 +229,7 @@ def ablation(root, args):
         write_text_atomically(results_path, json.dumps(results, indent=1) + "\n")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--package", metavar="RUN_DIR",
-                        help="only write a finished run into weights/shapes/")
-    parser.add_argument("--ablation", metavar="DIR", help="run the ablation into DIR")
-    parser.add_argument("--scenes-per-epoch", type=int, default=8000)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--init", metavar="WEIGHTS", help="start from these .weights.h5 (fine-tune)")
-    parser.add_argument("--loss", choices=("yad2k", "darknet"), default="yad2k")
-    parser.add_argument("--rescore", action="store_true")
-    parser.add_argument("--prior-matching", action="store_true")
-    parser.add_argument("--burn-in", type=int, default=0)
-    parser.add_argument("--ema", type=float)
-    parser.add_argument("--multi-scale", action="store_true")
-    parser.add_argument("--out", default="runs/shapes")
-    args = parser.parse_args()
+def main(args):
     if args.package:
         package(args.package)
         return
@@ -232,4 +243,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(ARGS)

@@ -10,7 +10,7 @@ import pytest
 
 PACKAGE = Path(__file__).parents[1] / "yad2k_style"
 SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "netspec", "summary",
-          "progress", "plotting", "winograd", "inference", "quantize", "weights_file"}
+          "progress", "plotting", "winograd", "inference", "quantize", "weights_file", "tensorflow_logs"}
 DOMAINS = {"detection", "detection.yolo", "segmentation", "face", "style", "foundations"}
 #: room → the rooms it may import (besides itself). Arrows point one way:
 #: cli → zoo → domains → registry / training / artifacts / darknet (the format) → shared utilities.

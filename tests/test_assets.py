@@ -1,3 +1,8 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -65,3 +70,27 @@ def test_missing_and_binary_files(tmp_path):
     binary.write_bytes(b"\xff\xfe\x00")
     with pytest.raises(FormatError, match="not UTF-8"):
         read_anchors(binary)
+
+
+def test_a_source_checkout_without_the_installed_assets_reads_weights_beside_it():
+    """Python started in the repository's root imports ``yad2k_style`` from the checkout, where no
+    ``yad2k_style.weights`` exists (``pip install .`` maps ``weights/`` there only in the install):
+    the assets are the checkout's ``weights/``, and the embedded detector loads and detects."""
+    script = textwrap.dedent("""
+        import importlib.abc, sys
+        class NoInstalledAssets(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "yad2k_style.weights":
+                    raise ModuleNotFoundError(name)
+        sys.meta_path.insert(0, NoInstalledAssets())
+        from yad2k_style.assets import assets_root
+        from yad2k_style.detection.synthetic import sample_scenes
+        from yad2k_style.yolo import Detector
+        found = Detector.load().detect([image for _, image in sample_scenes(1)])[0]
+        print(assets_root(), len(found.boxes))
+    """)
+    root = Path(__file__).parents[1]
+    result = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [str(root / "weights"), "6"]

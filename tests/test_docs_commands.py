@@ -2,12 +2,16 @@
 
 The fenced ``bash`` blocks (every line a command) and ``console`` blocks (the ``$ `` lines) of each page
 run in order, in a folder holding the files the commands name (made here, nothing downloaded). A block
-preceded by ``<!-- long: why -->`` is not run. ``yad2k-style`` runs in this process (``cli.main``): the
-exit code must be 0, or 2 where the page shows the error line that follows. ``python`` runs in a
-subprocess. A pipe's right side (``| tail -2``) is shown, not run.
+preceded by ``<!-- slow: why -->`` runs in the slow tests (``pytest -m slow``); one preceded by
+``<!-- long: why -->`` (a download, a service, hours of training) is not run. ``yad2k-style`` runs in
+this process (``cli.main``): the exit code must be 0, or 2 where the page shows the error line that
+follows. ``python`` runs in a subprocess. A pipe's right side (``| tail -2``) is shown, not run. The
+output a page shows under a command is the command's: each line of it must be a line the command
+printed (a line with "…" stands for what is left out, and is not compared).
 """
 
 import glob
+import os
 import re
 import shlex
 import shutil
@@ -31,17 +35,18 @@ from yad2k_style.face.samples import sample_paths
 
 ROOT = Path(__file__).parents[1]
 PAGES = ["README.md", *sorted(f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"^(<!-- long: [^\n]*-->\n)?```(bash|console)\n(.*?)^```", re.S | re.M)
+BLOCK = re.compile(r"^(?:<!-- (long|slow): [^\n]*-->\n)?```(bash|console)\n(.*?)^```", re.S | re.M)
 PROGRAMS = {"yad2k-style", ".venv/bin/yad2k-style"}
 PYTHONS = {"python", "python3", ".venv/bin/python"}
 
 
-def page_commands(page):
-    """``[(line number, command, expected exit code)]`` of the blocks of ``page`` not marked long."""
+def page_commands(page, tier=None):
+    """``[(line number, command, expected exit code, output lines shown)]`` of the blocks of ``page``
+    whose marker is ``tier`` (None: no marker; ``"slow"``)."""
     text = (ROOT / page).read_text(encoding="utf-8")
     found = []
     for match in BLOCK.finditer(text):
-        if match.group(1):
+        if match.group(1) != tier:
             continue
         first = text.count("\n", 0, match.start(3)) + 1
         lines = match.group(3).splitlines()
@@ -55,13 +60,21 @@ def page_commands(page):
                 following += 1
             if not command.strip() or command.lstrip().startswith("#"):
                 continue
-            shown = lines[following] if following < len(lines) else ""
-            found.append((first + number, command, 2 if "error:" in shown else 0))
+            shown = []
+            while match.group(2) == "console" and following < len(lines) and \
+                    not lines[following].startswith("$ "):
+                shown.append(lines[following].rstrip())
+                following += 1
+            failing = bool(shown) and "error:" in shown[0]
+            compared = [line for line in shown if "…" not in line]
+            found.append((first + number, command, 2 if failing else 0, compared))
     return found
 
 
-def run_command(command, expected, capsys):
-    """Run one documented command line in the current folder; assert its exit code."""
+def run_command(command, expected, shown, capsys):
+    """Run one documented command line in the current folder; assert its exit code and that every line
+    of ``shown`` is a line of its output (stdout and stderr)."""
+    printed = ""
     for part in command.split("&&"):
         words = []
         for word in shlex.split(part.split(" | ")[0], comments=True):  # a shell's globbing
@@ -76,11 +89,20 @@ def run_command(command, expected, capsys):
                 code = exit_.code
             output = capsys.readouterr()
             assert (code or 0) == expected, f"{command!r} exited {code}: {output.err[-2000:]}"
+            printed = output.out + output.err
         elif words[0] in PYTHONS:
             result = subprocess.run([sys.executable, *words[1:]], capture_output=True, text=True, timeout=300)
             assert result.returncode == expected, f"{command!r}: {result.stderr[-2000:]}"
+            printed = result.stdout + result.stderr
         else:
             pytest.fail(f"{command!r}: not a command this test runs; mark its block <!-- long: why -->")
+    lines = {line.rstrip() for line in printed.splitlines()}
+    missing = [line for line in shown if line and line not in lines]
+    if os.environ.get("DOCS_SHOW"):  # DOCS_SHOW=1 pytest -s …: what each command printed, to copy
+        absent = f"NOT PRINTED: {missing}\n" if missing else ""
+        print(f"$ {command}\n{printed}{absent}", file=sys.__stdout__)
+        return
+    assert not missing, f"{command!r}: the page shows lines it did not print: {missing}"
 
 
 @pytest.fixture(scope="module")
@@ -130,16 +152,27 @@ def test_every_page_has_commands_or_none_marked():
     assert counted["README.md"] >= 8 and counted["docs/detection.md"] >= 5, counted
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_commands_run(page, files, tmp_path, monkeypatch, capsys):
+def run_page(page, tier, files, tmp_path, monkeypatch, capsys):
+    """Run the commands of ``page``'s blocks of ``tier`` in order, in a copy of ``files``."""
     work = tmp_path / "work"
     shutil.copytree(files, work)
     monkeypatch.chdir(work)
-    for number, command, expected in page_commands(page):
+    for number, command, expected, shown in page_commands(page, tier):
         try:
-            run_command(command, expected, capsys)
+            run_command(command, expected, shown, capsys)
         except AssertionError as exc:
             raise AssertionError(f"{page}:{number}: {exc}") from None
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_commands_run(page, files, tmp_path, monkeypatch, capsys):
+    run_page(page, None, files, tmp_path, monkeypatch, capsys)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", [page for page in PAGES if page_commands(page, "slow")])
+def test_slow_page_commands_run(page, files, tmp_path, monkeypatch, capsys):
+    run_page(page, "slow", files, tmp_path, monkeypatch, capsys)
 
 
 def slug(heading):

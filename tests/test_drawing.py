@@ -78,3 +78,33 @@ def test_triangle_label_on_blue_is_white():
     draw_boxes(image, np.array([[40.0, 10.0, 70.0, 100.0]]), np.array([blue]), names)
     assert names[blue] == "triangle"
     assert text_drawn_in(np.asarray(image)[20:40, 10:100], (0, 0, 255)) == (255, 255, 255)
+
+
+def test_small_pictures_are_enlarged_by_a_whole_factor_before_drawing():
+    from yad2k_style.detection.detector import Detections
+    from yad2k_style.detection.results import annotate
+    from yad2k_style.drawing import MIN_DRAWN_SIDE, enlarged
+
+    small = Image.new("RGB", (100, 80), (255, 255, 255))
+    big, scale = enlarged(small)
+    assert scale == 5 and big.size == (500, 400) and min(big.size) >= MIN_DRAWN_SIDE
+    assert enlarged(big) == (big, 1)
+    found = Detections(np.array([[10.0, 20.0, 30.0, 40.0]], np.float32), np.array([0.9], np.float32),
+                       np.array([0], np.int32))
+    drawn = np.asarray(annotate(small, found, ["thing"]))
+    color = get_colors_for_classes(1)[0]
+    columns = np.where(np.all(drawn == color, axis=-1).any(axis=0))[0]
+    rows = np.where(np.all(drawn == color, axis=-1).any(axis=1))[0]
+    assert drawn.shape == (400, 500, 3) and columns.min() == 50 and rows.max() == 200  # the box, ×5
+
+
+def test_a_legend_strip_names_each_colour():
+    from yad2k_style.drawing import add_legend
+
+    image = Image.new("RGB", (384, 384), (0, 0, 0))
+    colors = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
+    sheet = add_legend(image, ["circle", "square", "triangle"], colors)
+    pixels = np.asarray(sheet)
+    assert sheet.width == 384 and sheet.height > 384 and pixels[:384].max() == 0   # the image, unchanged
+    strip = pixels[384:]
+    assert all(np.all(strip == color, axis=-1).sum() > 50 for color in colors)        # each swatch

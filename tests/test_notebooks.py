@@ -8,6 +8,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from yad2k_style.tensorflow_logs import NOISE
+
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT = 300  # seconds
 
@@ -22,11 +24,14 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     notebook = nbformat.read(path, as_version=4)
     stored = [cell for cell in notebook.cells if cell.get("outputs") or cell.get("execution_count")]
     assert stored == [], "commit notebooks without outputs"
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)  # as a user's Jupyter starts
     NotebookClient(notebook, timeout=CELL_TIMEOUT, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     errors = [output for cell in notebook.cells for output in cell.get("outputs", [])
               if output.get("output_type") == "error"]
     assert errors == []
+    streams = "".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
+                      if output.get("output_type") == "stream")
+    assert not [line for line in streams.splitlines() if NOISE.match(line)], "TensorFlow's start-up lines"
     assert any(output.get("output_type") == "display_data" or "image/png" in output.get("data", {})
                for cell in notebook.cells for output in cell.get("outputs", []))  # pictures were drawn

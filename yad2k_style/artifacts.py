@@ -27,6 +27,7 @@ from yad2k_style import (
     layers,  # noqa: F401  (registers the Lambda functions a .keras file names)
     registry,
 )
+from yad2k_style.assets import asset_path
 from yad2k_style.darknet import Header, build_keras, parse_cfg
 from yad2k_style.errors import FormatError, YadError, first_line
 from yad2k_style.files import atomic_directory, read_text, write_text_atomically
@@ -152,6 +153,28 @@ def read_info(directory):
     if not isinstance(info, dict) or info.get("format") != FORMAT:
         raise FormatError(info_path, f"not a {FORMAT!r} file")
     return info
+
+
+def locate(model, task=None):
+    """The model directory or ``.keras`` file that ``model`` names: itself when it exists, else the
+    packaged model directory of a registered name (of ``task``, when given). A registered name whose
+    weights are not packaged, a path that does not exist and a name that is not registered are each a
+    one-line :class:`YadError`; the last lists the registered names."""
+    path = Path(model)
+    if path.exists():
+        return path
+    if path.suffix or len(path.parts) > 1:
+        raise FormatError(path, "not found")
+    names = registry.names(task)
+    if model not in names:
+        kind = f"{task} " if task else ""
+        raise YadError(f"unknown model {model!r}: neither a file nor a registered {kind}model "
+                       f"({', '.join(names)})")
+    weights = registry.get(model).weights
+    if weights is None or weights.source != "packaged" or weights.format != "model-directory":
+        where = f"; they are published at {weights.files[-1]}" if weights and weights.source == "url" else ""
+        raise YadError(f"{model}: its weights are not packaged as a model directory{where}")
+    return asset_path(weights.files[0])
 
 
 def load_artifact(path, input_shape=None):

@@ -1,5 +1,6 @@
 """Readers for class lists and anchors, and the paths of the assets shipped in ``weights/``."""
 
+import functools
 from importlib import resources
 from pathlib import Path
 
@@ -14,9 +15,20 @@ YOLOV2_ANCHORS = "yolov2_anchors.txt"
 YOLOV2_VOC_ANCHORS = "yolov2_voc_anchors.txt"
 
 
+@functools.cache
+def assets_root():
+    """The folder of the shipped assets: the installed package ``yad2k_style.weights``, or, where
+    ``yad2k_style`` is imported from a source checkout (Python run in the repository's root, whose
+    ``yad2k_style/`` comes first on ``sys.path``), the checkout's ``weights/`` beside it."""
+    try:
+        return Path(str(resources.files("yad2k_style.weights")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parents[1] / "weights"
+
+
 def asset_path(name):
     """Path of a file or folder shipped in the package's ``weights/`` folder (installed copies too)."""
-    path = Path(str(resources.files("yad2k_style.weights").joinpath(name)))
+    path = assets_root() / name
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such packaged asset")
     return path

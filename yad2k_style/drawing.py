@@ -1,12 +1,17 @@
 """Drawing detections: class colours (YAD2K's, the same on every call) and labelled boxes on PIL images."""
 
 import colorsys
+import math
 import random
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 COLOR_SEED = 10101  # YAD2K's fixed shuffle seed: the same colours as the course's pictures
+#: Pictures drawn for people have at least this many pixels on their shorter side: a smaller image is
+#: enlarged by a whole factor (nearest neighbour) before labels are drawn on it, so they stay readable
+#: and small (the sample scenes, 128 pixels, are drawn at 384).
+MIN_DRAWN_SIDE = 384
 
 
 def get_colors_for_classes(num_classes):
@@ -66,6 +71,41 @@ def draw_boxes(image, boxes, box_classes, class_names, scores=None):
         draw.text((label_left + 1 - text_left, label_top + 1 - text_top), label, fill=text_color(color),
                   font=font)
     return image
+
+
+def enlarged(image, min_side=MIN_DRAWN_SIDE):
+    """``(image, scale)``: PIL ``image`` enlarged ``scale`` times (a whole number, nearest neighbour) so
+    that its shorter side reaches ``min_side`` pixels; itself and 1 when it already does."""
+    scale = max(1, math.ceil(min_side / min(image.size)))
+    if scale == 1:
+        return image, 1
+    return image.resize((image.width * scale, image.height * scale), Image.NEAREST), scale
+
+
+def add_legend(image, names, colors):
+    """A copy of RGB PIL ``image`` with a strip below it: a swatch of each colour of ``colors`` and its
+    name of ``names``, left to right, wrapping to more rows when they do not fit."""
+    font = ImageFont.load_default(size=max(12, image.height // 32))
+    measure = ImageDraw.Draw(image)
+    swatch = font.size
+    widths = [swatch + 6 + int(measure.textlength(name, font=font)) + 16 for name in names]
+    rows, x = [[]], 8
+    for name, color, width in zip(names, colors, widths, strict=True):
+        if rows[-1] and x + width > image.width:
+            rows.append([])
+            x = 8
+        rows[-1].append((name, color, x))
+        x += width
+    line = swatch + 8
+    sheet = Image.new("RGB", (image.width, image.height + line * len(rows) + 4), (255, 255, 255))
+    sheet.paste(image.convert("RGB"), (0, 0))
+    draw = ImageDraw.Draw(sheet)
+    for number, row in enumerate(rows):
+        top = image.height + 4 + number * line
+        for name, color, left in row:
+            draw.rectangle([left, top, left + swatch, top + swatch], fill=tuple(color), outline=(0, 0, 0))
+            draw.text((left + swatch + 6, top), name, fill=(0, 0, 0), font=font)
+    return sheet
 
 
 def overlay_masks(image, masks, colors, alpha=0.5):

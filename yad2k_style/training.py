@@ -146,6 +146,17 @@ class WeightsReport:
                 f"{', '.join(self.kept)}")
 
 
+def check_weights_file(path):
+    """``path`` as a Keras weights file that exists and is HDF5; a one-line :class:`FormatError` naming
+    it otherwise (before h5py's own message, which names neither the option nor the problem)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(path, "not found" if not path.exists() else "not a file")
+    if not h5py.is_hdf5(path):
+        raise FormatError(path, "not a Keras weights file (HDF5, .weights.h5)")
+    return path
+
+
 def load_matching_weights(model, path):
     """Load a ``.weights.h5`` into ``model`` where shapes fit; layers that do not fit (a detector conv
     for another class count, say) keep their initialisation. Returns a :class:`WeightsReport` and
@@ -154,6 +165,7 @@ def load_matching_weights(model, path):
     Every weight is set to NaN before loading, so a layer still NaN afterwards was not loaded: exact,
     whatever the file's layout, and restored to its initial values.
     """
+    path = check_weights_file(path)
     weighted = [layer for layer in model.layers if layer.weights]
     initial = {layer.name: layer.get_weights() for layer in weighted}
     for layer in weighted:

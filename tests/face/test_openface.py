@@ -61,8 +61,19 @@ def test_every_bad_file_is_named(seeded, tmp_path):
     (broken / "dense_b.csv").write_text("0.5," * 127 + "oops\n")
     with pytest.raises(FormatError) as caught:
         load_openface_csv(face_reco_model(), broken)
-    assert str(caught.value) == (f"{broken}: OpenFace CSV weights: 1 missing (bn3_v.csv); 1 mis-shaped "
-                                 f"(conv2_b.csv has 3 values, needs 64); 1 not numbers (dense_b.csv)")
+    assert str(caught.value) == (f"{broken}: OpenFace CSV weights: 1 of 224 missing (bn3_v.csv); "
+                                 f"1 mis-shaped (conv2_b.csv has 3 values, needs 64); 1 not numbers "
+                                 f"(dense_b.csv)")
+
+
+def test_a_folder_of_something_else_is_summarised_in_one_short_line(tmp_path):
+    """The repository's own weights/ folder given by mistake: 224 of 224 missing, three named."""
+    (tmp_path / "coco_classes.txt").write_text("person\n")
+    with pytest.raises(FormatError) as caught:
+        load_openface_csv(face_reco_model(), tmp_path)
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path}: OpenFace CSV weights: 224 of 224 missing (conv1_w.csv, ")
+    assert message.endswith(", … 221 more)") and len(message) < 200 + len(str(tmp_path))
 
 
 def test_convert_openface_command(seeded, tmp_path, capsys):
@@ -81,5 +92,5 @@ def test_convert_openface_command(seeded, tmp_path, capsys):
     assert cli.main(["face", "convert-openface", str(empty), str(tmp_path / "out2")]) == 2
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1
-    assert err[0].startswith(f"yad2k-style: error: {empty}: OpenFace CSV weights: 224 missing")
+    assert err[0].startswith(f"yad2k-style: error: {empty}: OpenFace CSV weights: 224 of 224 missing")
     assert not (tmp_path / "out2").exists()

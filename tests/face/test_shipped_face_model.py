@@ -7,6 +7,7 @@ import numpy as np
 from PIL import Image
 
 from yad2k_style import cli
+from yad2k_style.face.samples import HEADING
 from yad2k_style.face.synthetic import SAMPLE_IMAGES, SAMPLE_NAMES
 
 RANK1_FLOOR, VERIFICATION_FLOOR = 0.85, 0.90  # issue 13, on this smaller run
@@ -34,7 +35,7 @@ def test_identify_without_arguments(tmp_path, monkeypatch, capsys):
     assert len(lines) == queries + 1 and lines[-1].endswith("queries and matches: face_matches.png")
     assert all(line.startswith(tuple(f"{name}_" for name in SAMPLE_NAMES)) for line in lines[:-1])
     with Image.open(tmp_path / "face_matches.png") as grid:
-        assert grid.size == (2 * 96 + 150, 96 * queries)
+        assert grid.size == (2 * 96 + 150, HEADING + 96 * queries)  # column headings, a row per query
 
 
 def test_many_files_are_encoded_by_the_inference_form(tmp_path, monkeypatch):

@@ -53,8 +53,10 @@ def test_first_layer_filters(model, tmp_path):
     filters = units.first_layer_filters(model)
     assert filters.shape == (6, 3, 3, 3) and filters.min() == 0
     assert np.allclose(filters.max(axis=(1, 2, 3)), 1)
-    units.draw_filters(filters, tmp_path / "filters.png", columns=4)
+    units.draw_filters(filters, tmp_path / "filters.png", columns=4, size=24)
     assert Image.open(tmp_path / "filters.png").size == (4 * 26, 2 * 26)
+    units.draw_filters(np.concatenate([filters] * 3)[:16], tmp_path / "square.png")  # 16: 4 × 4, not a strip
+    assert Image.open(tmp_path / "square.png").size == (4 * (units.PATCH + 2), 4 * (units.PATCH + 2))
 
 
 def test_wrong_layer_or_unit(model, images):

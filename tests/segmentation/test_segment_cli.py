@@ -31,7 +31,7 @@ def test_segment_writes_class_maps_at_each_image_size_and_overlays(images, tmp_p
     assert np.mean(classes == truth) > 0.97
     assert read_class_map(tmp_path / "out" / "b_classes.png", 3).shape == (192, 256)
     with Image.open(tmp_path / "out" / "b_overlay.png") as overlay:
-        assert overlay.size == (256, 192) and overlay.mode == "RGB"
+        assert overlay.size == (512, 384 + 24) and overlay.mode == "RGB"  # enlarged to 384, legend below
 
 
 def test_segment_instances_writes_ids_overlays_and_rle_json(images, tmp_path, capsys):

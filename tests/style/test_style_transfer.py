@@ -116,3 +116,19 @@ def test_yiq_round_trip_and_colour_keeping():
     assert matched.std() == pytest.approx(color.luminance(content).std(), rel=1e-9)
     grey = color.as_grey_rgb(matched)
     assert grey.shape == content.shape and (grey[..., 0] == grey[..., 2]).all()
+
+
+def test_the_cost_plot_legend_covers_no_curve(monkeypatch, tmp_path):
+    """The legend sits below the axes (it once covered the J curve inside them)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from yad2k_style.style import stylize
+
+    saved = []
+    monkeypatch.setattr(stylize.plotting, "save_figure", lambda figure, path: saved.append(figure))
+    history = {"total": [9.0, 3.0, 1.0], "content": [1.0, 0.5, 0.2], "style": [0.2, 0.06, 0.02]}
+    stylize.plot_costs(history, tmp_path / "costs.png", "title")
+    renderer = FigureCanvasAgg(saved[0]).get_renderer()
+    axes = saved[0].axes[0]
+    legend, frame = axes.get_legend().get_window_extent(renderer), axes.get_window_extent(renderer)
+    assert legend.y1 < frame.y0 and len(axes.get_legend().get_texts()) == 3

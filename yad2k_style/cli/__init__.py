@@ -12,7 +12,8 @@ import os
 import sys
 import warnings
 
-from yad2k_style.cli.tensorflow_logs import import_tensorflow_quietly
+from yad2k_style import __version__
+from yad2k_style.tensorflow_logs import import_tensorflow_quietly
 
 PROG = "yad2k-style"
 DESCRIPTION = ("The convolutional networks of the classic deep-learning course notes in Keras 3: YOLOv2 "
@@ -30,6 +31,7 @@ def build_parser():
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also show TensorFlow's start-up log lines (default: hidden)")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.set_defaults(needs_tensorflow=True)
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMAND_MODULES:

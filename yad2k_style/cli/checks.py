@@ -30,14 +30,33 @@ def input_size(option, size):
                        f"got {' '.join(map(str, size))}")
 
 
-def file_to_write(option, path):
-    """An output file: its folder must exist, and it must not be a directory (or None: not asked for)."""
+def add_overwrite_option(parser):
+    """``--overwrite``, the one way every command is allowed to replace output files that exist."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace output files that exist (default: refuse, naming the first)")
+
+
+def file_to_write(option, path, overwrite=False):
+    """An output file: its folder must exist, it must not be a directory, and it must not exist unless
+    ``overwrite`` (``--overwrite``). None or '': not asked for."""
     if not path:
         return
     if Path(path).is_dir():
         raise YadError(f"{option} {path}: is a directory; give a file name")
     if not Path(path).parent.is_dir():
         raise YadError(f"{option} {path}: directory {Path(path).parent} does not exist")
+    if not overwrite and Path(path).exists():
+        raise YadError(f"{option} {path}: exists; give --overwrite to replace it")
+
+
+def files_to_write(option, paths, overwrite=False):
+    """Output files inside an output folder (``detect --out``'s annotated images, say): none may exist
+    unless ``overwrite``; the folder itself is made when the first is written."""
+    for path in paths:
+        if Path(path).is_dir():
+            raise YadError(f"{option} {path}: is a directory")
+        if not overwrite and Path(path).exists():
+            raise YadError(f"{option} {path}: exists; give --overwrite to replace it")
 
 
 def directory_to_write(option, path):

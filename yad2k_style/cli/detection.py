@@ -10,10 +10,10 @@ from pathlib import Path
 
 from yad2k_style import registry
 from yad2k_style.cli import PROG, checks
-from yad2k_style.cli.tensorflow_logs import LITERT_NOISE, native_stderr_without
 from yad2k_style.detection.synthetic import EVALUATION_SCENES, EVALUATION_SEED
 from yad2k_style.errors import YadError
 from yad2k_style.progress import Progress, fit_verbosity
+from yad2k_style.tensorflow_logs import LITERT_NOISE, native_stderr_without
 
 PROGRESS_AFTER = 3  # `detect` shows a progress bar (on a terminal) for more images than this
 SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
@@ -35,6 +35,7 @@ def register(subcommands):
                         f"(default without paths: {SAMPLE_OUT})")
     detect.add_argument("--json", metavar="FILE", help="write all detections as JSON: file, class, score, "
                         "box [x_min, y_min, x_max, y_max] in pixels (default: no JSON)")
+    checks.add_overwrite_option(detect)
     detect.set_defaults(run=_detect)
 
     evaluate = subcommands.add_parser(
@@ -62,6 +63,7 @@ def register(subcommands):
     evaluate.add_argument("--oracle", action="store_true",
                           help="instead of a detector, the ceiling on the synthetic scenes: every object's "
                           "box snapped to the pixels the generator drew (default: off)")
+    checks.add_overwrite_option(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
     train = subcommands.add_parser(
@@ -114,18 +116,27 @@ def register(subcommands):
                        "(default: all GPUs when there are several)")
     train.set_defaults(run=_train)
 
-    anchors = subcommands.add_parser("anchors", help="k-means anchors (1 - IoU distance) for a dataset")
+    anchors = subcommands.add_parser(
+        "anchors", help="k-means anchors (1 - IoU distance) for a dataset",
+        description="Cluster the dataset's box sizes with k-means and YOLOv2's distance 1 - IoU; print the "
+                    "anchors as w, h pairs in grid cells of the --input-size model (what train --anchors "
+                    "and a Darknet [region] take) and their mean IoU with the boxes.")
     anchors.add_argument("dataset", help=DATASET_HELP)
     anchors.add_argument("-k", type=int, default=5, help="number of anchors (default 5)")
     anchors.add_argument("--input-size", type=int, nargs=2, default=(416, 416), metavar=("H", "W"),
                          help="model input size; anchors are in its 32-pixel grid cells (default 416 416)")
     anchors.add_argument("--seed", type=int, default=0, help="k-means++ seed (default 0)")
-    anchors.add_argument("--out", metavar="FILE",
+    anchors.add_argument("-o", "--output", "--out", metavar="FILE",
                          help="also write the anchors to this file (default: print only)")
+    checks.add_overwrite_option(anchors)
     anchors.set_defaults(run=_anchors)
 
     convert = subcommands.add_parser(
-        "convert", help="convert a Darknet cfg + weights into a model directory")
+        "convert", help="convert a Darknet cfg + weights into a model directory",
+        description="Read a Darknet cfg and its .weights (streamed, checked against the cfg's size) into a "
+                    "new model directory: model.weights.h5, model.cfg and model.json with the class "
+                    "names and the [region]'s anchors. detect, evaluate, export and train --weights take "
+                    "it. OUT must not exist; a failed conversion leaves nothing.")
     convert.add_argument("cfg", help="Darknet .cfg file")
     convert.add_argument("weights", help="Darknet .weights file")
     convert.add_argument("out", help="model directory to create (model.weights.h5, model.cfg, model.json)")
@@ -156,6 +167,7 @@ def register(subcommands):
                         help="tflite: quantise to int8, calibrated on these images (file or directory, at "
                         "most 32 used) (default: float32)")
     _add_settings_options(export, score_threshold=None, max_boxes=10)
+    checks.add_overwrite_option(export)
     export.set_defaults(run=_export)
 
 
@@ -285,8 +297,9 @@ def _detect(args):
     samples = None if args.paths else sample_scenes()
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     out_dir = args.out or (None if args.paths else SAMPLE_OUT)
-    checks.file_to_write("--json", args.json)
+    checks.file_to_write("--json", args.json, args.overwrite)
     out_paths = results.annotated_paths(paths, out_dir) if out_dir else None
+    checks.files_to_write("--out", out_paths or [], args.overwrite)
     detector = _detector(args, paths if args.paths else None)
     if samples is None:
         found = detector.detect_files(paths, args.batch_size, keep_images=out_paths is not None)
@@ -305,6 +318,7 @@ def _detect(args):
                 print(f"Found {len(result.boxes)} boxes for {path}")
                 records.extend(results.detection_records(path, result, detector.class_names))
                 if out_paths is not None:
+                    Path(out_dir).mkdir(parents=True, exist_ok=True)
                     save_image(results.annotate(image, result, detector.class_names), out_paths[done - 1])
                     saved += 1
             bar.update(done)
@@ -313,7 +327,7 @@ def _detect(args):
             json.dump(records, file, indent=1)
             file.write("\n")
     if saved:
-        print(f"annotated images in {out_dir}/")
+        print(f"annotated images in {Path(out_dir)}/")
     return 2 if failures else 0
 
 
@@ -324,8 +338,8 @@ def _evaluate(args):
     from yad2k_style.files import write_text_atomically
 
     checks.at_least("--scenes", args.scenes, 1)
-    checks.file_to_write("--json", args.json)
-    checks.file_to_write("--plot", args.plot)
+    checks.file_to_write("--json", args.json, args.overwrite)
+    checks.file_to_write("--plot", args.plot, args.overwrite)
     if args.task != "detection":
         return _evaluate_segmentation(args)
     if args.oracle:
@@ -347,6 +361,9 @@ def _evaluate(args):
           f"{overall.recall:.3f}) keeping scores ≥ {overall.threshold:.3f}")
     for name, best in per_class.items():
         print(f"  {name:<16} F1 {best.f1:.3f} at scores ≥ {best.threshold:.3f}")
+    if args.store and overall.f1 == 0:
+        raise YadError(f"--store: no box matches an object at any score (best F1 0), so no threshold is "
+                       f"worth storing; {args.model} is left as it was")
     if args.store:
         from yad2k_style.artifacts import update_info
 
@@ -403,7 +420,7 @@ def _print_evaluation(evaluation, class_names):
 
 def _train(args):
     checks.at_least("--epochs", args.epochs, 1)
-    checks.at_least("--freeze-body-epochs", args.freeze_body_epochs, 0)
+    checks.between("--freeze-body-epochs", args.freeze_body_epochs, 0, args.epochs)  # epochs in all
     checks.at_least("--batch-size", args.batch_size, 1)
     checks.positive("--learning-rate", args.learning_rate)
     checks.at_least("--kmeans", args.kmeans, 1)
@@ -430,7 +447,7 @@ def _train(args):
 
 def _anchors(args):
     checks.at_least("-k", args.k, 1)
-    checks.file_to_write("--out", args.out)
+    checks.file_to_write("--output", args.output, args.overwrite)
     checks.input_size("--input-size", args.input_size)
     from yad2k_style.assets import format_anchors, write_anchors
     from yad2k_style.detection.labels import read_dataset
@@ -442,8 +459,8 @@ def _anchors(args):
           f"(w, h in cells of the {height // 32}×{width // 32} grid), "
           f"mean IoU {clusters.mean_iou:.3f}")
     print(format_anchors(clusters.anchors))
-    if args.out:
-        write_anchors(args.out, clusters.anchors)
+    if args.output:
+        write_anchors(args.output, clusters.anchors)
     return 0
 
 
@@ -471,8 +488,8 @@ def _export(args):
                        f"{len(names)} output path{'s' if len(names) > 1 else ''}, got {len(args.outputs)}")
     if args.format == "darknet":
         cfg, weights = args.outputs
-        checks.file_to_write("cfg", cfg)
-        checks.file_to_write("weights", weights)
+        checks.file_to_write("cfg", cfg, args.overwrite)
+        checks.file_to_write("weights", weights, args.overwrite)
         from yad2k_style.detection.yolo.convert import export
 
         export(args.model, cfg, weights)
@@ -486,7 +503,7 @@ def _export(args):
 
         check_new_directory(out)
     else:
-        checks.file_to_write("tflite", out)
+        checks.file_to_write("tflite", out, args.overwrite)
     from yad2k_style.detection.yolo import serving
     from yad2k_style.detection.yolo.sources import ModelSource
 

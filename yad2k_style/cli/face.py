@@ -9,18 +9,24 @@ from pathlib import Path
 from yad2k_style.cli import checks
 from yad2k_style.errors import YadError
 
+SAMPLE_GRID = "face_matches.png"  # `face identify` without images: the queries and their matches
 MODEL_HELP = "face model directory (from face convert-openface or training) (default: the packaged one)"
 
 
 def register(subcommands):
     face = subcommands.add_parser(
-        "face", help="face recognition: enroll, verify, identify, calibrate, convert OpenFace weights",
+        "face", help="face recognition: enroll, verify, identify, evaluate, train, calibrate, "
+                     "convert-openface",
         description="Face recognition with the course's Inception embedding (OpenFace nn4.small2): one "
                     "image per person is enough (one-shot). Distances are plain L2 norms between "
                     "128-d unit embeddings; two faces are one person below the model's threshold.")
     actions = face.add_subparsers(dest="action", required=True, metavar="ACTION")
 
-    enroll = actions.add_parser("enroll", help="add a person's images to a face database")
+    enroll = actions.add_parser(
+        "enroll", help="add a person's images to a face database",
+        description="Embed each image of NAME with the face model and add the embeddings to the database "
+                    "file (--db, created if missing; a person enrolled again gets more images). verify "
+                    "and identify compare with the nearest of a person's images.")
     enroll.add_argument("name", help="the person's name")
     enroll.add_argument("images", nargs="+", metavar="IMAGE", help="one or more images of the person")
     _add_common(enroll, database_must_exist=False)
@@ -40,11 +46,13 @@ def register(subcommands):
                     "threshold. With no images: the packaged sample faces, one enrolled per person, the "
                     "others identified, and a PNG of queries and matches.")
     identify.add_argument("images", nargs="*", metavar="IMAGE",
-                          help="images to identify (default: the packaged sample faces)")
+                          help="images or folders of images to identify (default: the packaged sample "
+                          "faces)")
     _add_common(identify, database_required=False)
-    identify.add_argument("--grid", metavar="FILE.png", default="face_matches.png",
-                          help="without images: where the picture of queries and matches goes "
-                          "(default face_matches.png)")
+    identify.add_argument("--grid", metavar="FILE.png",
+                          help=f"without images: where the picture of queries and matches goes "
+                          f"(default {SAMPLE_GRID})")
+    checks.add_overwrite_option(identify)
     identify.set_defaults(run=_identify)
 
     evaluate = actions.add_parser(
@@ -59,6 +67,7 @@ def register(subcommands):
     evaluate.add_argument("--plot", metavar="FILE.png", default="face_roc.png",
                           help="ROC curves of the three (default face_roc.png; '' for none)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the figures as JSON (default: none)")
+    checks.add_overwrite_option(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
     train = actions.add_parser(
@@ -96,10 +105,13 @@ def register(subcommands):
                            help="ROC curve image (default roc.png; '' for none)")
     calibrate.add_argument("--dry-run", action="store_true",
                            help="print, but do not store the threshold (default: store it)")
+    checks.add_overwrite_option(calibrate)
     calibrate.set_defaults(run=_calibrate)
 
-    convert = actions.add_parser("convert-openface",
-                                 help="convert the course's OpenFace CSV weights into a model directory")
+    convert = actions.add_parser(
+        "convert-openface", help="convert the course's OpenFace CSV weights into a model directory",
+        description="Read the course's folder of OpenFace nn4.small2 weights (224 CSV files, conv1_w.csv … "
+                    "dense_b.csv, Torch's layouts) into a new face model directory for --model.")
     convert.add_argument("csv_dir", metavar="CSV_DIR", help="folder of conv1_w.csv … dense_b.csv")
     convert.add_argument("out", metavar="OUT", help="model directory to create")
     convert.set_defaults(run=_convert_openface)
@@ -160,12 +172,17 @@ def _verify(args):
 def _identify(args):
     if not args.images:
         return _identify_samples(args)
+    if args.grid is not None:
+        raise YadError("--grid draws the packaged samples' matches: give no images with it")
     if args.db is None:
         raise YadError("give --db FILE with the images to identify")
+    from yad2k_style.images import list_images
+
+    paths = list_images(args.images)
     embedder = _embedder(args)
     database = _database(args, embedder)
-    names, distances = database.nearest(embedder.encode_files(args.images))
-    for path, name, distance in zip(args.images, names, distances, strict=True):
+    names, distances = database.nearest(embedder.encode_files(paths))
+    for path, name, distance in zip(paths, names, distances, strict=True):
         verdict = name if distance <= embedder.threshold else "not in the database"
         print(f"{path}: {verdict} (nearest {name}, distance {distance:.4f})")
     return 0
@@ -174,14 +191,15 @@ def _identify(args):
 def _identify_samples(args):
     from yad2k_style.face.samples import draw_matches, identify_samples
 
-    checks.file_to_write("--grid", args.grid)
+    grid = args.grid or SAMPLE_GRID
+    checks.file_to_write("--grid", grid, args.overwrite)
     embedder = _embedder(args)
     rows = identify_samples(embedder)
     for query, _, found, distance, _ in rows:
         verdict = found if distance <= embedder.threshold else "not in the database"
         print(f"{query.name}: {verdict} (nearest {found}, distance {distance:.4f})")
-    right = draw_matches(rows, embedder.threshold, args.grid)
-    print(f"{right:.0%} of {len(rows)} sample queries identified; queries and matches: {args.grid}")
+    right = draw_matches(rows, embedder.threshold, grid)
+    print(f"{right:.0%} of {len(rows)} sample queries identified; queries and matches: {grid}")
     return 0
 
 
@@ -198,8 +216,8 @@ def _evaluate(args):
 
     checks.at_least("--identities", args.identities, 2)
     checks.at_least("--queries", args.queries, 1)
-    checks.file_to_write("--plot", args.plot)
-    checks.file_to_write("--json", args.json)
+    checks.file_to_write("--plot", args.plot, args.overwrite)
+    checks.file_to_write("--json", args.json, args.overwrite)
     embedder = FaceEmbedder.load(args.model)
     evaluation = evaluate.protocol_images(args.identities, args.queries)
     calibration = evaluate.protocol_images(args.identities, args.queries, seed=CALIBRATION_SEED)
@@ -250,9 +268,12 @@ def _calibrate(args):
 
     checks.between("--far", args.far, 0, 1)
     checks.at_least("--folds", args.folds, 2)
-    checks.file_to_write("--plot", args.plot)
-    embedder = FaceEmbedder.load(args.model)
+    checks.file_to_write("--plot", args.plot, args.overwrite)
     firsts, seconds, same = read_pairs(args.pairs)
+    if args.folds > len(same):
+        raise YadError(f"--folds {args.folds}: {args.pairs} has {len(same)} pairs, so at most {len(same)} "
+                       f"folds")
+    embedder = FaceEmbedder.load(args.model)
     distances = np.linalg.norm(embedder.encode_files(firsts) - embedder.encode_files(seconds), axis=1)
     result = calibrate(distances, same, args.folds, args.far)
     print(f"{len(same)} pairs ({int(same.sum())} same person): ROC AUC {result.auc:.4f}")

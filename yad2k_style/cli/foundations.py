@@ -21,9 +21,10 @@ def register(subcommands):
                     "the first feature's field), as in the notes. With --position, the input window of "
                     "one output cell.")
     field.add_argument("model", metavar="MODEL", help=f"{MODEL_HELP} (required)")
-    field.add_argument("--size", type=int, nargs=2, metavar=("HEIGHT", "WIDTH"),
+    field.add_argument("--input-size", "--size", type=int, nargs=2, metavar=("H", "W"),
                        help="input size to build a registered model at (default: the model's own)")
-    field.add_argument("--layer", help="with --position: the layer (default: the last)")
+    field.add_argument("--layer", help="only this layer's row; with --position, its cell (default: every "
+                       "layer; the last with --position)")
     field.add_argument("--position", type=int, nargs=2, metavar=("ROW", "COL"),
                        help="print the input window of this output cell (default: none)")
     field.set_defaults(run=_receptive_field)
@@ -43,10 +44,11 @@ def register(subcommands):
     units.add_argument("--units", type=int, nargs="+", default=list(range(8)), metavar="N",
                        help="unit numbers (default 0 to 7)")
     units.add_argument("--top", type=int, default=8, help="patches per unit (default 8)")
-    units.add_argument("-o", "--out", default="units.png", metavar="FILE.png",
+    units.add_argument("-o", "--output", "--out", default="units.png", metavar="FILE.png",
                        help="the patch grid (default units.png)")
     units.add_argument("--filters", default="filters.png", metavar="FILE.png",
                        help="the first convolution's filters (default filters.png; '' for none)")
+    checks.add_overwrite_option(units)
     units.set_defaults(run=_visualize_units)
 
 
@@ -55,9 +57,9 @@ def _model(name, size=None, trained=False):
 
     if size is None:
         return load_model(name, trained=trained)
-    checks.at_least("--size", min(size), 1)
+    checks.at_least("--input-size", min(size), 1)
     if name not in registry.MODELS:
-        raise YadError(f"--size: give a registered model name, not {name}")
+        raise YadError(f"--input-size: give a registered model name, not {name}")
     try:
         return registry.create_model(name, input_shape=(*size, 3))
     except TypeError:
@@ -74,10 +76,15 @@ def _axis(values, style):
 def _receptive_field(args):
     from yad2k_style.foundations.receptive_field import receptive_fields
 
-    model = _model(args.model, args.size)
+    model = _model(args.model, args.input_size)
     fields = receptive_fields(model)
+    by_name = {f.name: f for f in fields}
+    if args.layer is not None and args.layer not in by_name:
+        raise YadError(f"--layer: no layer {args.layer!r}; its layers: {', '.join(by_name)}")
     if args.position is not None:
-        return _window(fields, args)
+        return _window(by_name[args.layer] if args.layer else fields[-1], args.position)
+    if args.layer is not None:
+        fields = [by_name[args.layer]]
     number = "{:g}".format
     rows = [("layer", "type", "n", "j", "r", "start", "")]
     rows += [(f.name, f.kind, _axis((f.y.n, f.x.n), str), _axis((f.y.j, f.x.j), number),
@@ -90,12 +97,9 @@ def _receptive_field(args):
     return 0
 
 
-def _window(fields, args):
-    by_name = {f.name: f for f in fields}
-    if args.layer is not None and args.layer not in by_name:
-        raise YadError(f"--layer: no layer {args.layer!r}; its layers: {', '.join(by_name)}")
-    field = by_name[args.layer] if args.layer else fields[-1]
-    row, col = args.position
+def _window(field, position):
+    """Print the input window of output cell ``position`` (row, col) of layer ``field``."""
+    row, col = position
     if not (0 <= row < field.y.n and 0 <= col < field.x.n):
         raise YadError(f"--position: {field.name} has rows 0 to {field.y.n - 1} and columns 0 to "
                        f"{field.x.n - 1}, got {row} {col}")
@@ -111,19 +115,19 @@ def _visualize_units(args):
     from yad2k_style.foundations import units
 
     checks.at_least("--top", args.top, 1)
-    checks.file_to_write("-o", args.out)
-    checks.file_to_write("--filters", args.filters)
+    checks.file_to_write("--output", args.output, args.overwrite)
+    checks.file_to_write("--filters", args.filters, args.overwrite)
     layer = args.layer or (DEFAULT_LAYER if args.model == DEFAULT_MODEL else None)
     model = _model(args.model, trained=True)
     if layer is None:
         raise YadError(f"give a LAYER of {args.model}: {', '.join(units.spatial_layers(model))}")
     images = _unit_images(args.images, model.input_shape[1:3])
     patches = units.top_patches(model, layer, args.units, images, args.top)
-    units.draw_patch_grid(images, patches, args.out)
+    units.draw_patch_grid(images, patches, args.output)
     for unit, row in patches.items():
         print(f"unit {unit}: strongest {row[0].activation:.4g} (image {row[0].image}, cell {row[0].row} "
               f"{row[0].col}), weakest shown {row[-1].activation:.4g}")
-    print(f"patches of {len(patches)} units of {layer}: {args.out}")
+    print(f"patches of {len(patches)} units of {layer}: {args.output}")
     if args.filters:
         filters = units.first_layer_filters(model)
         units.draw_filters(filters, args.filters)

@@ -10,11 +10,19 @@ SUMMARY_WIDTH = 130  # room for the "Connected to" column
 
 
 def register(subcommands):
-    models = subcommands.add_parser("models", help="list the registered models (name, task, input, "
-                                    "params, weights)")
+    models = subcommands.add_parser(
+        "models", help="list the registered models (name, task, input, params, weights)",
+        description="The registry, one line per model: its name (what --model and summary take), task, "
+                    "input shape, parameter count, and where its weights come from: packaged (in the "
+                    "package, used offline) or the publisher's URL (download it yourself; nothing is "
+                    "downloaded for you).")
     models.set_defaults(run=_models, needs_tensorflow=False)
     summary = subcommands.add_parser(
-        "summary", help="print a model's Keras summary and check it against a reference layer table")
+        "summary", help="print a model's Keras summary and check it against a reference layer table",
+        description="Build a registered model (random weights), print its Keras summary and, where it has a "
+                    "reference layer table (yolov2: the course's), compare every layer's name, type, "
+                    "output shape, parameters and inbound layers with it. Exit code 0 when they match, 1 "
+                    "with the differences listed.")
     summary.add_argument("model", choices=list(registry.MODELS), metavar="MODEL",
                          help=f"registered model name: {', '.join(registry.MODELS)}")
     summary.add_argument("--reference", help="TSV layer table to compare with "
@@ -42,6 +50,10 @@ def _summary(args):
     from yad2k_style import summary
 
     entry = registry.get(args.model)
+    reference = args.reference
+    if reference is None and entry.reference_table:
+        reference = summary.reference_table_path(entry.reference_table)
+    expected = summary.read_table(reference) if reference is not None else None  # checked before printing
     model = entry.build()
     width = max(shutil.get_terminal_size().columns, SUMMARY_WIDTH)
     columns = os.environ.get("COLUMNS")
@@ -54,14 +66,10 @@ def _summary(args):
         else:
             os.environ["COLUMNS"] = columns
     total, trainable, non_trainable = summary.parameter_totals(model)
-    reference = args.reference
-    if reference is None and entry.reference_table:
-        reference = summary.reference_table_path(entry.reference_table)
-    if reference is None:
+    if expected is None:
         print(f"{args.model}: {len(model.layers)} layers, {total:,} params "
               f"({trainable:,} trainable, {non_trainable:,} non-trainable)")
         return 0
-    expected = summary.read_table(reference)
     differences = summary.compare_tables(summary.model_table(model), expected)
     if differences:
         print(f"differs from {reference}: {len(differences)} difference(s)")

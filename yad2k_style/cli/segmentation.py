@@ -41,6 +41,7 @@ def register(subcommands):
                          "class, score, box [x_min, y_min, x_max, y_max] pixels, COCO RLE segmentation "
                          "(default: no JSON)")
     segment.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+    checks.add_overwrite_option(segment)
     segment.set_defaults(run=_segment)
 
 
@@ -68,10 +69,11 @@ def _segment(args):
         checks.between("--score-threshold", args.score_threshold, 0, 1)
     if not args.instances and (args.score_threshold is not None or args.json):
         raise YadError("--score-threshold and --json are for --instances")
-    checks.file_to_write("--json", args.json)
+    checks.file_to_write("--json", args.json, args.overwrite)
     samples = None if args.paths else sample_scenes()
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     targets = _output_paths(paths, args.out, INSTANCE_OUTPUTS if args.instances else SEMANTIC_OUTPUTS)
+    checks.files_to_write("--out", [path for outputs in targets for path in outputs], args.overwrite)
     segmenter = load_segmenter(args.model, args.instances, args.score_threshold)
     write = _write_instances if args.instances else _write_semantic
     records, failures = [], 0
@@ -86,17 +88,19 @@ def _segment(args):
                 failures += 1
                 continue
             bar.clear()
+            Path(args.out).mkdir(parents=True, exist_ok=True)
             records.extend(write(segmenter, path, image, targets[done - 1]))
             bar.update(done)
     if args.json:
         _write_json(args.json, records)
-    print(f"maps and overlays in {args.out}/")
+    if len(paths) > failures:
+        print(f"maps and overlays in {Path(args.out)}/")
     return 2 if failures else 0
 
 
 def _output_paths(paths, out_dir, endings):
-    """Each input's outputs: ``out_dir/STEM + ending`` for each of ``endings`` (``out_dir`` created). Two
-    inputs with one stem are a :class:`YadError`."""
+    """Each input's outputs: ``out_dir/STEM + ending`` for each of ``endings`` (``out_dir`` is made when
+    the first is written). Two inputs with one stem are a :class:`YadError`."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise YadError(f"--out {out_dir}: exists and is not a directory")
@@ -106,14 +110,13 @@ def _output_paths(paths, out_dir, endings):
             raise YadError(f"{path} and {seen[path.stem]} would both be written to {out_dir / path.stem}*")
         seen[path.stem] = path
         targets.append([out_dir / f"{path.stem}{ending}" for ending in endings])
-    out_dir.mkdir(parents=True, exist_ok=True)
     return targets
 
 
 def _write_semantic(segmenter, path, image, targets):
     import numpy as np
 
-    from yad2k_style.drawing import overlay_masks
+    from yad2k_style.drawing import add_legend, enlarged, overlay_masks
     from yad2k_style.images import save_image
     from yad2k_style.segmentation.masks import palette, write_class_map
 
@@ -121,7 +124,8 @@ def _write_semantic(segmenter, path, image, targets):
     names = segmenter.class_names
     write_class_map(targets[0], classes, len(names))
     colours = palette(len(names))[1:]
-    save_image(overlay_masks(image, [classes == k + 1 for k in range(len(names))], colours), targets[1])
+    overlay, _ = enlarged(overlay_masks(image, [classes == k + 1 for k in range(len(names))], colours))
+    save_image(add_legend(overlay, names, colours), targets[1])
     found = [f"{name} {int(np.sum(classes == k + 1)):,} px" for k, name in enumerate(names)
              if np.any(classes == k + 1)]
     print(f"{path}: {', '.join(found) if found else 'background only'}")

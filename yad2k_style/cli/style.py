@@ -23,7 +23,7 @@ def register(subcommands):
                     "steps (OUT_0250.png …) and a plot of the costs.")
     stylize.add_argument("content", metavar="CONTENT", help="the content image")
     stylize.add_argument("styles", nargs="+", metavar="STYLE", help="one or more style images")
-    stylize.add_argument("-o", "--out", required=True, metavar="OUT.png",
+    stylize.add_argument("-o", "--output", "--out", required=True, metavar="OUT.png",
                          help="the generated image (required)")
     stylize.add_argument("--style-weights", nargs="+", type=float, metavar="W",
                          help="one weight per style image, normalised to sum 1 (default: equal)")
@@ -33,7 +33,7 @@ def register(subcommands):
                          help="VGG weights: 'imagenet' (Keras downloads them once into ~/.keras/models), a "
                               "weights file, or 'none' (random: for trying the command) (default imagenet)")
     stylize.add_argument("--steps", type=int, default=STEPS, help=f"optimisation steps (default {STEPS})")
-    stylize.add_argument("--size", type=int, default=SIZE,
+    stylize.add_argument("--long-side", "--size", type=int, default=SIZE, metavar="PIXELS",
                          help=f"pixels on the generated image's longer side (default {SIZE})")
     stylize.add_argument("--alpha", type=float, default=10.0, help="content weight (default 10)")
     stylize.add_argument("--beta", type=float, default=40.0, help="style weight (default 40)")
@@ -53,15 +53,16 @@ def register(subcommands):
     stylize.add_argument("--mixed-precision", action="store_true",
                          help="VGG in float16, the costs in float32 (for GPUs) (default: off)")
     stylize.add_argument("--seed", type=int, default=0, help="seed of the initial noise (default 0)")
+    checks.add_overwrite_option(stylize)
     stylize.set_defaults(run=_stylize)
 
 
 def _check(args):
     from yad2k_style.images import image_format
-    from yad2k_style.style.stylize import MIN_SIZE
+    from yad2k_style.style.stylize import MIN_SIZE, intermediate_path
 
     checks.at_least("--steps", args.steps, 1)
-    checks.at_least("--size", args.size, MIN_SIZE)
+    checks.at_least("--long-side", args.long_side, MIN_SIZE)
     checks.at_least("--save-every", args.save_every, 0)
     for option in ("--alpha", "--beta", "--tv"):
         checks.at_least(option, getattr(args, option[2:]), 0)
@@ -71,12 +72,21 @@ def _check(args):
     if args.style_weights is not None and len(args.style_weights) != len(args.styles):
         raise YadError(f"--style-weights: {len(args.style_weights)} weights for {len(args.styles)} "
                        "style images")
-    checks.file_to_write("-o", args.out)
-    image_format(args.out)
-    checks.file_to_write("--plot", args.plot)
     inputs = {Path(path).resolve() for path in (args.content, *args.styles)}
-    if Path(args.out).resolve() in inputs or (args.plot and Path(args.plot).resolve() in inputs):
-        raise YadError(f"-o {args.out}: would overwrite an input image; give another output name")
+    if Path(args.output).resolve() in inputs or (args.plot and Path(args.plot).resolve() in inputs):
+        raise YadError(f"-o {args.output}: would overwrite an input image; give another output name")
+    checks.file_to_write("-o", args.output, args.overwrite)
+    image_format(args.output)
+    checks.file_to_write("--plot", _plot_path(args), args.overwrite)
+    saved = range(args.save_every, args.steps, args.save_every) if args.save_every else ()
+    checks.files_to_write("--save-every", [intermediate_path(Path(args.output), step, args.steps)
+                                           for step in saved], args.overwrite)
+
+
+def _plot_path(args):
+    """``--plot``, or ``OUT_costs.png`` beside the output when it is not given; None for ``''``."""
+    out = Path(args.output)
+    return str(out.with_name(f"{out.stem}_costs.png")) if args.plot is None else args.plot or None
 
 
 def _stylize(args):
@@ -85,15 +95,14 @@ def _stylize(args):
     from yad2k_style.style.transfer import StyleSettings
 
     _check(args)
-    out = Path(args.out)
-    plot = str(out.with_name(f"{out.stem}_costs.png")) if args.plot is None else args.plot or None
+    plot = _plot_path(args)
     settings = StyleSettings(alpha=args.alpha, beta=args.beta, learning_rate=args.lr,
                              total_variation=args.tv, vgg_preprocessing=args.vgg_preprocessing,
                              jit_compile=args.xla)
-    job = StylizeJob(args.content, tuple(args.styles), args.out,
+    job = StylizeJob(args.content, tuple(args.styles), args.output,
                      style_weights=tuple(args.style_weights) if args.style_weights else None,
                      backbone=args.backbone, weights=None if args.weights == "none" else args.weights,
-                     steps=args.steps, size=args.size, save_every=args.save_every, plot=plot,
+                     steps=args.steps, size=args.long_side, save_every=args.save_every, plot=plot,
                      keep_colors=args.keep_colors, mixed_precision=args.mixed_precision, seed=args.seed,
                      settings=settings)
     report_every = args.save_every or max(1, args.steps // REPORTS)
@@ -109,5 +118,5 @@ def _stylize(args):
 
         image, _ = stylize(job, show)
     plotted = f"; costs plotted in {plot}" if plot else ""
-    print(f"wrote {args.out} ({image.shape[1]}×{image.shape[0]} pixels){plotted}")
+    print(f"wrote {args.output} ({image.shape[1]}×{image.shape[0]} pixels){plotted}")
     return 0

@@ -6,8 +6,10 @@ records keep that order, ``draw_boxes`` takes ``(y_min, x_min, y_max, x_max)``.
 
 from pathlib import Path
 
+import numpy as np
+
 from yad2k_style.boxes import convert_boxes
-from yad2k_style.drawing import draw_boxes
+from yad2k_style.drawing import draw_boxes, enlarged
 from yad2k_style.errors import YadError
 
 
@@ -21,14 +23,18 @@ def detection_records(path, detections, class_names):
 
 
 def annotate(image, detections, class_names):
-    """Draw ``detections`` with class names and scores on a PIL image, in place; returns it."""
-    corners = convert_boxes(detections.boxes, "xyxy", "yxyx")
+    """``detections`` drawn with class names and scores on PIL ``image``: in place, or on a copy
+    enlarged a whole number of times when the image is small (:func:`~yad2k_style.drawing.enlarged`),
+    so that labels stay readable and do not cover the objects. Returns the drawing."""
+    image, scale = enlarged(image)
+    corners = convert_boxes(np.asarray(detections.boxes, np.float32) * scale, "xyxy", "yxyx")
     return draw_boxes(image, corners, detections.classes, class_names, detections.scores)
 
 
 def annotated_paths(paths, out_dir):
-    """Where each input's annotated copy goes: the same file name in ``out_dir`` (created). Two inputs
-    with one name, or an output that would overwrite its input, are a :class:`YadError`."""
+    """Where each input's annotated copy goes: the same file name in ``out_dir`` (not made here: the
+    caller makes it when it writes the first, so a refused command leaves nothing). Two inputs with one
+    name, or an output that would overwrite its input, are a :class:`YadError`."""
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise YadError(f"--out {out_dir}: exists and is not a directory")
@@ -41,5 +47,4 @@ def annotated_paths(paths, out_dir):
             raise YadError(f"--out {out_dir} would overwrite the input {path}")
         seen[target.name] = path
         targets.append(target)
-    out_dir.mkdir(parents=True, exist_ok=True)
     return targets

@@ -7,7 +7,6 @@ import keras
 import numpy as np
 
 from yad2k_style import artifacts, registry
-from yad2k_style.assets import asset_path
 from yad2k_style.errors import YadError
 from yad2k_style.face.recognition import THRESHOLD, images_to_array
 from yad2k_style.inference import InferenceNetwork
@@ -32,10 +31,10 @@ class FaceEmbedder:
 
     @classmethod
     def load(cls, path=None):
-        """The face model in a model directory (its ``threshold`` from ``model.json``); without a path,
-        the packaged default (:data:`~yad2k_style.registry.DEFAULT_FACE_MODEL`)."""
-        if path is None:
-            path = asset_path(registry.get(registry.DEFAULT_FACE_MODEL).weights.files[0])
+        """The face model in a model directory (its ``threshold`` from ``model.json``) or of a registered
+        name with packaged weights; without a path, the packaged default
+        (:data:`~yad2k_style.registry.DEFAULT_FACE_MODEL`)."""
+        path = artifacts.locate(path or registry.DEFAULT_FACE_MODEL, TASK)
         artifact = artifacts.load_artifact(path)
         if artifact.info and artifact.info.get("task") != TASK:
             raise YadError(f"{path}: a {artifact.info.get('task')} model, not a face-embedding model")

@@ -77,16 +77,23 @@ def read_openface_csv(csv_dir, model):
         else:
             array = flat if to_keras is None else to_keras(flat)
             arrays.setdefault(layer, {})[index] = array.reshape(shape).astype(np.float32)
+    files = len(_arrays_by_file(model))
     problems = []
     if missing:
-        problems.append(f"{len(missing)} missing ({', '.join(missing)})")
+        problems.append(f"{len(missing)} of {files} missing ({_examples(missing, ', ')})")
     if wrong:
-        problems.append(f"{len(wrong)} mis-shaped ({'; '.join(wrong)})")
+        problems.append(f"{len(wrong)} mis-shaped ({_examples(wrong, '; ')})")
     if not_numbers:
-        problems.append(f"{len(not_numbers)} not numbers ({', '.join(not_numbers)})")
+        problems.append(f"{len(not_numbers)} not numbers ({_examples(not_numbers, ', ')})")
     if problems:
         raise FormatError(csv_dir, "OpenFace CSV weights: " + "; ".join(problems))
     return {layer: [by_index[i] for i in sorted(by_index)] for layer, by_index in arrays.items()}
+
+
+def _examples(items, separator, shown=3):
+    """The first ``shown`` of ``items`` joined, and how many more: a message stays one short line."""
+    more = f"{separator}… {len(items) - shown} more" if len(items) > shown else ""
+    return separator.join(items[:shown]) + more
 
 
 def load_openface_csv(model, csv_dir):

@@ -4,7 +4,7 @@ the others are identified — what ``yad2k-style face identify`` shows with no a
 from collections import defaultdict
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from yad2k_style.assets import asset_path
 from yad2k_style.face.database import FaceDatabase
@@ -12,6 +12,7 @@ from yad2k_style.files import atomic_path
 
 SAMPLES = "face/samples"
 CELL = 96
+HEADING = 34  # pixels above the rows for the column headings
 
 
 def sample_paths():
@@ -37,12 +38,17 @@ def identify_samples(embedder):
 
 
 def draw_matches(rows, threshold, path):
-    """A PNG grid: each row a query and the enrolled face it matched, with name and distance (green
-    when the match is right and within the threshold, red otherwise). Written atomically."""
-    sheet = Image.new("RGB", (2 * CELL + 150, CELL * len(rows)), (255, 255, 255))
+    """A PNG grid under column headings: each row a query and the enrolled face it matched, with name
+    and distance (green when the match is right and within the threshold, red otherwise). Written
+    atomically."""
+    sheet = Image.new("RGB", (2 * CELL + 150, HEADING + CELL * len(rows)), (255, 255, 255))
     draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default(size=12)
+    headings = ("query", "nearest enrolled", f"name, distance\n(threshold {threshold:.3f})")
+    for column, heading in enumerate(headings):
+        draw.text((column * CELL + 4, 5), heading, fill=(0, 0, 0), font=font)
     for index, (query, truth, found, distance, match) in enumerate(rows):
-        top = index * CELL
+        top = HEADING + index * CELL
         for column, image_path in enumerate((query, match)):
             with Image.open(image_path) as image:
                 sheet.paste(image.convert("RGB").resize((CELL, CELL)), (column * CELL, top))

@@ -6,6 +6,7 @@ Images are float32 ``(N, h, w, 3)`` in [0, 1] at the model's input size. Windows
 ``(y0, x0, y1, x1)``, end exclusive.
 """
 
+import math
 from dataclasses import dataclass
 
 import keras
@@ -105,8 +106,10 @@ def first_layer_filters(model):
     return (kernels - low) / spread
 
 
-def draw_filters(filters, path, columns=16, size=PATCH // 2):
-    """A grid PNG of filters ``(n, kh, kw, 3)`` in [0, 1], each enlarged to ``size`` pixels (nearest)."""
+def draw_filters(filters, path, columns=None, size=PATCH):
+    """A grid PNG of filters ``(n, kh, kw, 3)`` in [0, 1], each enlarged to ``size`` pixels (nearest),
+    ``columns`` to a row (default: as many as make the grid about square)."""
+    columns = columns or math.ceil(math.sqrt(len(filters)))
     rows = -(-len(filters) // columns)
     grid = Image.new("RGB", (columns * (size + 2), rows * (size + 2)), (255, 255, 255))
     for index, kernel in enumerate(filters):

@@ -87,7 +87,7 @@ def plot_costs(history, path, title):
     axes.set(xlabel="step", ylabel="cost", yscale="log", title=title)
     axes.title.set_fontsize(9)
     axes.grid(alpha=0.3)
-    axes.legend()
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=len(COSTS), frameon=False)
     plotting.save_figure(figure, path)
 
 

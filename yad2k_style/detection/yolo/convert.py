@@ -54,7 +54,7 @@ def export(model_path, cfg_path, weights_path):
     if Path(model_path).is_file():
         raise FormatError(model_path, "is a file; export needs a model directory "
                                       "(written by convert or train)")
-    artifact = artifacts.load_artifact(model_path)
+    artifact = artifacts.load_artifact(artifacts.locate(model_path, "detection"))
     anchors, class_names = artifact.anchors, artifact.class_names
     region = None
     if anchors is not None and class_names is not None:

@@ -133,7 +133,7 @@ def load_detection_model(source=None):
         if Path(source.model).suffix.lower() in (".cfg", ".weights"):
             raise FormatError(source.model, "a Darknet file goes with --cfg FILE --weights FILE; --model "
                                             "takes a model directory, a .keras file or a registered name")
-        artifact = artifacts.load_artifact(source.model)
+        artifact = artifacts.load_artifact(artifacts.locate(source.model, TASK))
         loaded = DetectionModel(artifact.model, artifact.anchors, artifact.class_names, source.model,
                                 artifact.info)
         if not artifact.info:  # a .keras file: the course's defaults

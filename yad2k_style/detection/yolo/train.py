@@ -200,6 +200,10 @@ def train_on_dataset(config):
     if entry.task != "detection":
         raise YadError(f"{config.model} is a {entry.task} model; train takes a detection model")
     _finished_epochs(Path(config.out), config.epochs)  # refuse a finished run before any work
+    start = None
+    if config.weights:
+        start = Path(config.weights)
+        start = training.check_weights_file(start / artifacts.WEIGHTS_FILE if start.is_dir() else start)
     dataset = read_dataset(config.dataset)
     input_shape = (*config.input_size, 3) if config.input_size else entry.input_shape
     if config.anchors is not None:
@@ -218,9 +222,8 @@ def train_on_dataset(config):
     def build():
         any_size = {"input_shape": (None, None, 3)} if config.multi_scale else {}
         model = registry.create_model(config.model, **{**arguments, **any_size})
-        if config.weights:
-            start = Path(config.weights)
-            training.load_matching_weights(model, start / artifacts.WEIGHTS_FILE if start.is_dir() else start)
+        if start:
+            training.load_matching_weights(model, start)
         return model
 
     sizes = scale_sizes(input_shape[:2]) if config.multi_scale else None
