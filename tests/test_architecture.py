@@ -20,7 +20,7 @@ DOMAINS = {"detection", "detection.yolo", "segmentation", "face", "style", "foun
 ALLOWED = {
     "__main__": {"cli"},
     "__init__": set(),
-    "cli": {"registry", "artifacts", "zoo"} | DOMAINS | SHARED,
+    "cli": {"__init__", "registry", "artifacts", "zoo"} | DOMAINS | SHARED,  # __init__: __version__
     "zoo": {"registry", "artifacts", "training", "detection", "segmentation"} | SHARED,
     "yolo": {"detection.yolo"},
     "detection.yolo": {"registry", "training", "artifacts", "darknet", "detection"} | SHARED,
@@ -64,8 +64,9 @@ def package_imports(package=PACKAGE):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
                 assert node.level == 0, f"{path}: use absolute imports"
-                names = [node.module] if node.module != "yad2k_style" else [
-                    f"yad2k_style.{alias.name}" for alias in node.names]
+                names = [node.module] if node.module != "yad2k_style" else [  # a module, or the package's own
+                    f"yad2k_style.{alias.name}" if (package / alias.name).is_dir()
+                    or (package / f"{alias.name}.py").is_file() else "yad2k_style" for alias in node.names]
             else:
                 continue
             found += [(relative, own, name) for name in names if name.startswith("yad2k_style")]

@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import re
 
 from yad2k_style import cli
 from yad2k_style.summary import reference_table_path
@@ -37,16 +36,20 @@ def test_summary_leaves_the_environment_alone(capsys, monkeypatch):
     capsys.readouterr()
 
 
+def long_name(option_strings):
+    """An option's first long name (``--output`` of ``-o, --output, --out``), else its only one."""
+    return next((name for name in option_strings if name.startswith("--")), option_strings[0])
+
+
 def help_entries(parser):
     """Each option's entry in ``parser``'s help output: ``{"--name": "its help text"}``."""
     entries, current = {}, None
     section = parser.format_help().split("\noptions:\n", 1)[1]
     for line in section.splitlines():
-        # "  -o OUT.png, --out OUT.png  help": the names, each maybe with a metavar, then the help
-        match = re.match(r"^  (-[^ ,]+(?: [^ ,-][^ ,]*)?(?:, -[^ ,]+)?)(?: [^ ].*?)?(?:  +(.*))?$", line)
-        if match and not line.startswith("   "):
-            current = match.group(1).split(", ")[-1].split(" ")[0]
-            entries[current] = match.group(2) or ""
+        if line.startswith("  -"):  # "  -o FILE, --output FILE, --out FILE  help": names, then the help
+            head, _, text = line[2:].partition("  ")
+            current = long_name([piece.split(" ")[0] for piece in head.split(", ")])
+            entries[current] = text.strip()
         elif current:
             entries[current] += " " + line.strip()
     return entries
@@ -66,10 +69,10 @@ def test_every_option_has_help_with_its_default():
     assert "argument parsing" not in parser.format_help()       # a user's description, not a docstring
     for name, subparser in all_parsers(parser):
         entries = help_entries(subparser)
-        options = {a.option_strings[-1] for a in subparser._actions if a.option_strings}
+        options = {long_name(a.option_strings) for a in subparser._actions if a.option_strings}
         assert set(entries) == options, name
         for option, text in entries.items():
-            if option != "--help":
+            if option not in ("--help", "--version"):
                 assert "default" in text or "(required)" in text, f"{name} {option}: {text!r}"
 
 

@@ -110,7 +110,7 @@ def test_huge_image_is_one_clean_line(files, capsys, recwarn):
     """No Pillow warning before the error, and no claim that annotated images were written."""
     out = fails(["detect", "F/huge.png", "--out", "F/annotated"], files, capsys,
                 "F/huge.png: image too large: 12000×8000 pixels (limit 89,478,485)")
-    assert "annotated images" not in out and not list((files / "annotated").iterdir())
+    assert "annotated images" not in out and not (files / "annotated").exists()  # not even the folder
     assert not [w for w in recwarn if "DecompressionBomb" in type(w.message).__name__]
 
 

@@ -120,7 +120,7 @@ def test_unknown_precision_is_refused(tiny_yolo):
 
 def test_bf16_without_hardware_is_one_line(monkeypatch, capsys):
     from yad2k_style import cli
-    from yad2k_style.yolo import detector as detector_module
+    from yad2k_style.detection.yolo import detector as detector_module
 
     reason = "this CPU has neither AVX512-BF16 nor AMX"
     monkeypatch.setattr(detector_module, "bf16_unsupported", lambda: reason)

@@ -32,7 +32,7 @@ def test_load_matching_weights_reports_the_layers_that_kept_their_initialisation
         "loaded all 17 weighted layers")
     (tmp_path / "bad.weights.h5").write_bytes(b"not hdf5")
     before = [w.numpy().copy() for w in same.weights]
-    with pytest.raises(FormatError, match=r"bad\.weights\.h5: cannot load weights"):
+    with pytest.raises(FormatError, match=r"bad\.weights\.h5: not a Keras weights file"):
         load_matching_weights(same, tmp_path / "bad.weights.h5")
     for weight, kept in zip(same.weights, before, strict=True):
         np.testing.assert_array_equal(weight.numpy(), kept)

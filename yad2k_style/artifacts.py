@@ -164,7 +164,7 @@ def locate(model, task=None):
     if path.exists():
         return path
     if path.suffix or len(path.parts) > 1:
-        raise FormatError(path, "not found")
+        raise FormatError(path, "file not found")
     names = registry.names(task)
     if model not in names:
         kind = f"{task} " if task else ""

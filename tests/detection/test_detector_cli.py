@@ -49,7 +49,7 @@ def test_detect_writes_json_and_drawings(packaged, name, tmp_path, capsys):
     boxes = np.array([r["box"] for r in records])
     assert np.all(boxes >= 0) and np.all(boxes[:, [0, 2]] <= 256) and np.all(boxes[:, [1, 3]] <= 200)
     with Image.open(tmp_path / "annotated" / "scene.png") as annotated:
-        assert annotated.size == (256, 200)
+        assert annotated.size == (512, 400)          # drawn at twice the size: 200 → at least 384
     assert capsys.readouterr().out.startswith(f"Found 5 boxes for {tmp_path / 'scene.png'}")
 
 

@@ -32,7 +32,7 @@ def test_receptive_field_mistakes(capsys):
         (["nonsense"], "nonsense: neither a model directory nor a registered model"),
         (["yolov2", "--layer", "conv99", "--position", 0, 0], "--layer: no layer 'conv99'"),
         (["yolov2", "--position", 19, 0], "conv2d_23 has rows 0 to 18 and columns 0 to 18, got 19 0"),
-        (["yolov2", "--size", 0, 32], "--size must be at least 1, got 0"),
+        (["yolov2", "--input-size", 0, 32], "--input-size must be at least 1, got 0"),
         (["window-classifier", "--size", 64, 64], "window-classifier is built at one input size only"),
         (["yolov2-tiny", "--size", 8, 8], "yolov2-tiny cannot be built at 8×8 ("),
     ]

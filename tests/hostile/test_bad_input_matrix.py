@@ -299,7 +299,7 @@ ROWS = [
     row("style-wrong-architecture", "stylize W/scene.png W/scene.png -o T/out.png --steps 1 --size 32 "
         "--weights "
         f"{asset_path('foundations/localization-shapes.weights.h5')}", "localization-shapes.weights.h5: "),
-    row("style-size-zero", "stylize W/scene.png W/scene.png -o T/out.png --size 0", "--size must be"),
+    row("style-size-zero", "stylize W/scene.png W/scene.png -o T/out.png --size 0", "--long-side must be"),
     row("style-unreadable-style-image", "stylize W/scene.png W/bad_crc.png -o T/out.png --weights none",
         "W/bad_crc.png: not a readable image"),
     # outputs
@@ -372,10 +372,10 @@ def test_bad_input(case, world, tmp_path, capsys, monkeypatch):
 
 def test_an_exif_rotated_image_is_detected_upright(world, tmp_path):
     """EXIF orientation 6: the file holds 128 × 96 pixels, shown as 96 × 128; the annotated copy and the
-    boxes are in the upright frame."""
+    boxes are in the upright frame (the copy enlarged 4 times, to at least 384 pixels)."""
     assert cli.main(["detect", str(world / "exif.jpg"), "--out", str(tmp_path)]) == 0
     with Image.open(tmp_path / "exif.jpg") as drawn:
-        assert drawn.size == (96, 128)
+        assert drawn.size == (4 * 96, 4 * 128)
 
 
 def test_an_8_gb_weights_file_is_refused_without_reading_it(world, tmp_path, capsys):

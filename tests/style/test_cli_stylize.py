@@ -53,7 +53,7 @@ def test_two_styles_keep_colors_vgg19(tmp_path, style, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["--size", 0], "--size must be at least 32, got 0"),
+    (["--size", 0], "--long-side must be at least 32, got 0"),
     (["--steps", -1], "--steps must be at least 1, got -1"),
     (["--lr", 0], "--lr must be positive, got 0.0"),
     (["--beta", "nan"], "--beta must be at least 0, got nan"),
