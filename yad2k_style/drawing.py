@@ -86,9 +86,8 @@ def add_legend(image, names, colors):
     """A copy of RGB PIL ``image`` with a strip below it: a swatch of each colour of ``colors`` and its
     name of ``names``, left to right, wrapping to more rows when they do not fit."""
     font = ImageFont.load_default(size=max(12, image.height // 32))
-    measure = ImageDraw.Draw(image)
     swatch = font.size
-    widths = [swatch + 6 + int(measure.textlength(name, font=font)) + 16 for name in names]
+    widths = [swatch + 6 + int(font.getlength(name)) + 16 for name in names]
     rows, x = [[]], 8
     for name, color, width in zip(names, colors, widths, strict=True):
         if rows[-1] and x + width > image.width:

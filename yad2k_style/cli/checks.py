@@ -45,8 +45,7 @@ def file_to_write(option, path, overwrite=False):
         raise YadError(f"{option} {path}: is a directory; give a file name")
     if not Path(path).parent.is_dir():
         raise YadError(f"{option} {path}: directory {Path(path).parent} does not exist")
-    if not overwrite and Path(path).exists():
-        raise YadError(f"{option} {path}: exists; give --overwrite to replace it")
+    _replaceable(option, path, overwrite)
 
 
 def files_to_write(option, paths, overwrite=False):
@@ -55,8 +54,13 @@ def files_to_write(option, paths, overwrite=False):
     for path in paths:
         if Path(path).is_dir():
             raise YadError(f"{option} {path}: is a directory")
-        if not overwrite and Path(path).exists():
-            raise YadError(f"{option} {path}: exists; give --overwrite to replace it")
+        _replaceable(option, path, overwrite)
+
+
+def _replaceable(option, path, overwrite):
+    """An output that exists is refused unless ``overwrite``."""
+    if not overwrite and Path(path).exists():
+        raise YadError(f"{option} {path}: exists; give --overwrite to replace it")
 
 
 def directory_to_write(option, path):
