@@ -1,8 +1,9 @@
-"""Benchmark: YOLOv2 inference in this package against OpenCV DNN's Darknet engine, side by side.
+"""Benchmark: YOLO inference in this package against OpenCV DNN's Darknet engine, side by side.
 
 Both run the same Darknet cfg + seeded random weights (``cv2.dnn.readNetFromDarknet``, default
 settings). Every path is timed in this one process, interleaved, after a warm-up call, as the median of
-``--runs`` rounds: YOLOv2-608 and yolov2-tiny-416 latency at batch 1 and throughput at batch 8; then the
+``--runs`` rounds: YOLOv2-608, yolov2-tiny-416 and YOLOv3-416 (Darknet's ``yolov3.cfg`` at 416, its
+three heads' convolutions) latency at batch 1 and throughput at batch 8; then the
 full ``detect`` path over a folder of 64 generated JPEGs (decode → resize → network → decode → NMS)
 against the network alone, and post-processing alone per image. Each path's peak resident memory is
 measured in a child process of its own. ``--layers`` times each 3×3 layer shape of YOLOv2-608 direct
@@ -32,7 +33,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_seconds, print_table  # noqa: E402
 
-MODELS = {"yolov2": 608, "yolov2-tiny": 416}
+MODELS = {"yolov2": 608, "yolov2-tiny": 416, "yolov3": 416}
+#: Paths that run one output only (LiteRT's runner): not for YOLOv3's three.
+SINGLE_OUTPUT_PATHS = ("tflite fp32 (LiteRT)", "int8 (LiteRT)")
 PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default", "bf16",
          "tflite fp32 (LiteRT)", "int8 (LiteRT)")
 JPEGS = 64
@@ -40,13 +43,21 @@ MB = 1024 * 1024
 
 
 def darknet_files(name, directory):
-    """The packaged ``name``.cfg with seeded random weights written into ``directory``."""
+    """The packaged ``name``.cfg (YOLOv2's, or one of Darknet's cfg folder set to its :data:`MODELS`
+    size) with seeded random weights written into ``directory``."""
+    import re
+
     from yad2k_style.assets import asset_path
     from yad2k_style.darknet import Header, parse_cfg, write_weights
     from yad2k_style.darknet.synthetic import random_convs
+    from yad2k_style.darknet.zoo import zoo_cfg
 
     cfg_path = Path(directory) / f"{name}.cfg"
-    cfg_path.write_text(asset_path(f"{name}.cfg").read_text())
+    if name.startswith("yolov2"):
+        text = asset_path(f"{name}.cfg").read_text()
+    else:
+        text = re.sub(r"(?m)^(width|height)=\d+$", rf"\g<1>={MODELS[name]}", zoo_cfg(name).read_text())
+    cfg_path.write_text(text)
     weights_path = Path(directory) / f"{name}.weights"
     if not weights_path.exists():
         write_weights(weights_path, Header(), random_convs(parse_cfg(cfg_path), seed=0))
@@ -66,15 +77,16 @@ def make_path(path, cfg_path, weights_path, batch):
     if path == "opencv":
         import cv2
 
-        from yad2k_style.netspec import Convolutional
+        from yad2k_style.netspec import HEADS
 
         net = cv2.dnn.readNetFromDarknet(str(cfg_path), str(weights_path))
         blob = np.ascontiguousarray(x.transpose(0, 3, 1, 2))
-        last = max(i for i, spec in enumerate(cfg.layers) if isinstance(spec, Convolutional))
+        names = [f"conv_{i - 1}" for i, spec in enumerate(cfg.layers) if isinstance(spec, HEADS)]
 
-        def run():  # up to the last convolution, as the other paths (the region layer decodes)
+        def run():  # up to the convolutions feeding the heads, as the other paths (the heads decode)
             net.setInput(blob)
-            return net.forward(f"conv_{last}")
+            outputs = [output.transpose(0, 2, 3, 1) for output in net.forward(names)]
+            return outputs if len(outputs) > 1 else outputs[0]
 
         return run
     model = darknet_to_keras(cfg, read_weights(weights_path, cfg))
@@ -90,27 +102,30 @@ def make_path(path, cfg_path, weights_path, batch):
         "bf16": InferenceNetwork(model, precision="bf16"),
     }[path]
     x = tf.constant(x)
-    return lambda: network(x).numpy()
+    return lambda: tf.nest.map_structure(np.asarray, network(x))
 
 
-def available_paths():
-    """:data:`PATHS` that this machine can run (bf16 needs AVX512-BF16, AMX or a GPU)."""
+def available_paths(name="yolov2"):
+    """:data:`PATHS` that this machine can run for model ``name`` (bf16 needs AVX512-BF16, AMX or a GPU;
+    YOLOv3's three outputs are not for LiteRT's runner)."""
     from yad2k_style.inference import bf16_unsupported
 
-    return [path for path in PATHS if path != "bf16" or bf16_unsupported() is None]
+    return [path for path in PATHS if (path != "bf16" or bf16_unsupported() is None)
+            and (name != "yolov3" or path not in SINGLE_OUTPUT_PATHS)]
 
 
 def latency_table(name, runs, batch):
     """Median ms per call of every available path (batch ``batch``), interleaved; and each path's
     max |output − plain model's output| / max |plain model's output| (OpenCV's transposed to NHWC)."""
-    paths = available_paths()
+    paths = available_paths(name)
     with tempfile.TemporaryDirectory() as directory:
         files = darknet_files(name, directory)
         functions = [make_path(path, *files, batch) for path in paths]
         outputs = [function() for function in functions]
-        outputs[0] = outputs[0].transpose(0, 2, 3, 1)
+        outputs = [output if isinstance(output, list) else [output] for output in outputs]
         plain = outputs[paths.index("tf.function(model)")]
-        errors = {path: float(np.abs(output - plain).max() / np.abs(plain).max())
+        errors = {path: max(float(np.abs(got - want).max() / np.abs(want).max())
+                            for got, want in zip(output, plain, strict=True))
                   for path, output in zip(paths, outputs, strict=True)}
         seconds = median_seconds(functions, runs)
     return {path: 1000 * s for path, s in zip(paths, seconds, strict=True)}, errors
@@ -265,7 +280,7 @@ def main():
         memory = results["peak memory MB"] = {}
         print("\npeak resident memory, each in a child process (batch 1; baseline: imports + files)")
         for name in args.models:
-            for path in ["baseline", *available_paths()]:
+            for path in ["baseline", *available_paths(name)]:
                 memory[f"{name} {path}"] = peak = peak_memory(name, path, 1)
                 print(f"  {name:<12}{path:<22}{peak:>8.0f} MB")
     if args.layers:

@@ -11,7 +11,7 @@ import pytest
 PACKAGE = Path(__file__).parents[1] / "yad2k_style"
 SHARED = {"errors", "files", "assets", "images", "boxes", "drawing", "layers", "netspec", "summary",
           "progress", "plotting", "winograd", "inference", "quantize", "weights_file", "tensorflow_logs"}
-DOMAINS = {"detection", "detection.yolo", "segmentation", "face", "style", "foundations"}
+DOMAINS = {"detection", "detection.yolo", "classification", "segmentation", "face", "style", "foundations"}
 #: room → the rooms it may import (besides itself). Arrows point one way:
 #: cli → zoo → domains → registry / training / artifacts / darknet (the format) → shared utilities.
 #: Inside detection: the YOLO family (``detection.yolo``) → the detection room's shared pieces; nothing
@@ -27,6 +27,7 @@ ALLOWED = {
     "detection": {"registry", "training", "artifacts"} | SHARED,
     "segmentation": {"registry", "training", "artifacts", "detection"} | SHARED,
     "style": {"registry"} | SHARED,
+    "classification": {"registry", "artifacts", "darknet"} | SHARED,
     "foundations": {"registry", "training", "artifacts", "darknet", "detection"} | SHARED,
     "face": {"registry", "training", "artifacts"} | SHARED,
     "artifacts": {"registry", "training", "darknet"} | SHARED,

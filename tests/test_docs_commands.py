@@ -27,6 +27,7 @@ from yad2k_style import artifacts, cli
 from yad2k_style.assets import asset_path
 from yad2k_style.darknet import Header, parse_cfg, write_weights
 from yad2k_style.darknet.synthetic import random_convs
+from yad2k_style.darknet.zoo import zoo_cfg
 from yad2k_style.detection.labels import LabelledDataset, Sample, write_voc, write_yolo
 from yad2k_style.detection.synthetic import SHAPE_CLASSES, scenes
 from yad2k_style.detection.yolo import embedded
@@ -117,6 +118,11 @@ def files(tmp_path_factory):
         scene.image.save(folder / "photos" / f"scene_{index}.png")
     cfg = write_cfg(folder, "yolov2", size=128)                      # yolov2.cfg, random weights
     write_weights(folder / "yolov2.weights", Header(), random_convs(parse_cfg(cfg), seed=1))
+    for name, size in (("yolov3-tiny", 96), ("darknet9000", 64)):           # Darknet's, smaller, random
+        text = re.sub(r"(?m)^(width|height)=\d+$", rf"\g<1>={size}", zoo_cfg(name).read_text())
+        (folder / f"{name}.cfg").write_text(text)
+        zoo = parse_cfg(folder / f"{name}.cfg")
+        write_weights(folder / f"{name}.weights", Header(), random_convs(zoo, seed=1))
     shutil.copy(asset_path(embedded.CFG_FILE), folder / "mine.cfg")
     shutil.copy(asset_path(embedded.WEIGHTS_FILE), folder / "mine.weights")
     samples = []

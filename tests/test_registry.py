@@ -48,7 +48,10 @@ def test_weights_sources(name):
 
 def test_overrides_and_unknown_names():
     assert registry.create_model("yolov2-shapes", num_anchors=3).output_shape == (None, 4, 4, 24)
-    assert registry.names("classification") == ["window-classifier", "darknet19"]
+    assert registry.names("classification") == ["window-classifier", "darknet19", "darknet53", "resnet50",
+                                                "densenet201", "extraction"]
+    assert registry.names("detection", "darknet") == ["yolov1", "yolov1-tiny", "yolo9000", "yolov3",
+                                                      "yolov3-tiny", "yolov3-spp"]
     assert registry.names("detection", "detection") == ["ssd-shapes", "faster-rcnn-shapes", "rfcn-shapes",
                                                          "fast-rcnn-shapes", "rcnn-shapes"]
     assert registry.names("detection", "detection.yolo")[-1] == "yolov2-shapes"
@@ -63,7 +66,7 @@ def test_models_command_prints_the_table(capsys):
     assert len(lines) == 1 + len(registry.MODELS)
     assert lines[1].split() == ["yolov2", "detection", "608×608×3", "50,983,561",
                                 "https://pjreddie.com/media/files/yolov2.weights"]
-    assert "yolov2-shapes       detection             128×128×3  1,298,968 packaged" in lines  # aligned
+    assert "yolov2-shapes       detection             128×128×3   1,298,968 packaged" in lines  # aligned
     rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
     assert rows["facenet-nn4-small2"][:3] == ["face-embedding", "96×96×3", "3,743,280"]
     assert rows["facenet-synthetic"] == ["face-embedding", "96×96×3", "3,743,280", "packaged"]

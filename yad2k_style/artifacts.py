@@ -59,6 +59,14 @@ class Artifact:
         return None if anchors is None else np.asarray(anchors, np.float32).reshape(-1, 2)
 
     @property
+    def darknet_cfg(self):
+        """The parsed ``model.cfg`` of a converted Darknet model (None for other models)."""
+        architecture = self.info.get("architecture", {})
+        if architecture.get("kind") != "darknet":
+            return None
+        return parse_cfg(Path(self.path) / architecture["cfg"])
+
+    @property
     def darknet_header(self):
         """The Darknet weights header a converted model came with (None for other models)."""
         header = self.info.get("architecture", {}).get("header")

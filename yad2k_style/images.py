@@ -119,6 +119,20 @@ def letterbox_image(image, size):
     return canvas
 
 
+def letterbox_inputs(images, image_sizes, size):
+    """The float32 batch a network sees from letterboxed uint8 ``images`` (B, H, W, 3) (of
+    :func:`letterbox_image`) of originals of ``image_sizes`` (B, 2) ``(height, width)``: ``images / 255``
+    with the padding exactly 0.5, as Darknet's ``letterbox_image`` fills it."""
+    inputs = tf.cast(images, tf.float32) / 255.0
+    scaled, offset = letterbox_geometry(image_sizes, size)
+    height, width = size
+    rows, columns = tf.range(height)[None, :], tf.range(width)[None, :]
+    in_rows = (rows >= offset[:, :1]) & (rows < offset[:, :1] + scaled[:, :1])         # (B, H)
+    in_columns = (columns >= offset[:, 1:]) & (columns < offset[:, 1:] + scaled[:, 1:])  # (B, W)
+    content = in_rows[:, :, None, None] & in_columns[:, None, :, None]
+    return tf.where(content, inputs, 0.5)
+
+
 def preprocess_image(img_path, model_image_size):
     """The course's preprocessing: read, bicubic resize, scale to [0, 1], add a batch axis.
 

@@ -61,16 +61,21 @@ class ConvStep(tf.Module):
     """One convolution with its bias and optional leaky ReLU: Winograd F(``tile``×``tile``, 3×3) for a
     stride-1 "same" 3×3 kernel on inputs of ``input_size`` (height, width), else direct.
 
-    ``kernel`` (kh, kw, C_in, C_out) and ``bias`` (C_out,) as Keras stores them (batch norm already
-    folded in); ``strides``, ``padding`` ("SAME"/"VALID") and ``dilations`` as ``tf.nn.conv2d``'s.
+    ``kernel`` (kh, kw, C_in / groups, C_out) and ``bias`` (C_out,) as Keras stores them (batch norm
+    already folded in); ``strides``, ``padding`` ("SAME"/"VALID") and ``dilations`` as ``tf.nn.conv2d``'s.
     """
 
     def __init__(self, kernel, bias, negative_slope=None, tile=None, input_size=None, strides=(1, 1),
-                 padding="SAME", dilations=(1, 1), name="conv", dtype=tf.float32):
+                 padding="SAME", dilations=(1, 1), name="conv", dtype=tf.float32, groups=1):
         super().__init__(name=name)
         self.strides, self.padding, self.dilations = strides, padding, dilations
         self.negative_slope = negative_slope
         self.tile = tile
+        # TensorFlow's CPU kernels have no grouped convolution (a kernel of fewer input channels than
+        # the input's, ResNeXt's); XLA compiles one, as Keras' Conv2D does for groups.
+        self._convolve = self._convolve_with
+        if groups > 1:
+            self._convolve = tf.function(self._convolve_with, jit_compile=True)
         kernel = winograd.transform_kernel(kernel, tile) if tile else np.asarray(kernel, np.float32)
         self.kernel = tf.Variable(tf.cast(kernel, dtype), trainable=False, name=f"{name}_kernel")
         self.bias = tf.Variable(tf.cast(bias, dtype), trainable=False, name=f"{name}_bias")
@@ -82,9 +87,11 @@ class ConvStep(tf.Module):
     def __call__(self, x):
         x = tf.cast(x, self.kernel.dtype)
         if not self.tile:
-            y = tf.nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilations)
-            return self._activate(tf.nn.bias_add(y, self.bias))
+            return self._activate(tf.nn.bias_add(self._convolve(x), self.bias))
         return self._finish(tf.linalg.matmul(self._products(x), self.kernel), tf.shape(x)[0])
+
+    def _convolve_with(self, x):
+        return tf.nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilations)
 
     def _products_of(self, x):
         return winograd.input_transform(x, self.tile)
@@ -111,10 +118,10 @@ class InferenceNetwork(tf.Module):
             raise ValueError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
         self.precision = precision
         dtype = PRECISIONS[precision]
-        if len(model.inputs) != 1 or len(model.outputs) != 1:
-            raise ValueError(f"model {model.name!r}: one input and one output expected")
+        if len(model.inputs) != 1:
+            raise ValueError(f"model {model.name!r}: one input expected")
         self._input = id(model.inputs[0])
-        self._output = id(model.outputs[0])
+        self._outputs = [id(output) for output in model.outputs]
         consumers = {}
         for layer in model.layers:
             for tensor in _inputs_of(layer):
@@ -134,7 +141,8 @@ class InferenceNetwork(tf.Module):
         self._compiled = tf.function(self._forward)
 
     def __call__(self, x):
-        """float32 images (B, H, W, C) → the model's output, as ``model(x, training=False)``."""
+        """float32 images (B, H, W, C) → the model's output (a list for a model of several outputs), as
+        ``model(x, training=False)``."""
         return self._compiled(x)
 
     def _forward(self, x):
@@ -142,7 +150,8 @@ class InferenceNetwork(tf.Module):
         for step, inputs, output in self._steps:
             arguments = [values[i] for i in inputs]
             values[output] = step(arguments[0] if len(arguments) == 1 else arguments)
-        return tf.cast(values[self._output], tf.float32)
+        outputs = [tf.cast(values[output], tf.float32) for output in self._outputs]
+        return outputs if len(outputs) > 1 else outputs[0]
 
 
 def _inputs_of(layer):
@@ -189,5 +198,5 @@ def _fold(conv, consumers, use_winograd, dtype):
             and None not in input_shape[1:3]):
         tile = winograd_tile(input_shape[1], input_shape[2], kernel.shape[2])
     step = ConvStep(kernel, bias, negative_slope, tile, input_shape[1:3], conv.strides, conv.padding.upper(),
-                    conv.dilation_rate, conv.name, dtype)
+                    conv.dilation_rate, conv.name, dtype, conv.groups)
     return step, fused

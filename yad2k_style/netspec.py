@@ -10,12 +10,29 @@ from dataclasses import dataclass
 
 import keras
 
-from yad2k_style.layers import darknet_reorg, pad_for_max_pool, space_to_depth, space_to_depth_x2
+from yad2k_style.layers import (
+    DARKNET_ACTIVATIONS,
+    LocallyConnected2D,
+    darknet_activation,
+    darknet_crop,
+    darknet_flatten,
+    darknet_reorg,
+    darknet_shortcut,
+    darknet_softmax,
+    darknet_upsample,
+    pad_for_max_pool,
+    reorg_extra,
+    space_to_depth,
+    space_to_depth_x2,
+    tree_softmax,
+)
 
 LEAKY_SLOPE = 0.1  # Darknet's leaky ReLU slope (Keras 3's default is 0.3)
 KERAS_BN_EPSILON = 1e-3  # Keras' default, used by the course's (YAD2K-converted) model
-ACTIVATIONS = ("leaky", "linear")
+ACTIVATIONS = tuple(DARKNET_ACTIVATIONS)  # Darknet's, by cfg name
 CONV_PREFIX = "conv2d"
+DENSE_PREFIX = "dense"
+LOCAL_PREFIX = "locally_connected2d"
 BATCH_NORM_PREFIX = "batch_normalization"
 REORG_ORDERS = ("darknet", "space_to_depth")
 
@@ -33,6 +50,56 @@ class Convolutional:
     padding: int = 0
     batch_normalize: bool = False
     activation: str = "linear"
+    groups: int = 1
+
+
+@dataclass(frozen=True)
+class Connected:
+    """Darknet's ``[connected]``: a dense layer over the input flattened in Darknet's (C, H, W) order;
+    with ``batch_normalize`` its biases are the batch norm's beta, as for a convolution."""
+
+    outputs: int
+    batch_normalize: bool = False
+    activation: str = "linear"
+
+
+@dataclass(frozen=True)
+class Local:
+    """Darknet's ``[local]``: unshared weights per output location. With ``pad`` the input gets one
+    pixel on each side and the output keeps the input's size (Darknet requires ``size`` 3 then)."""
+
+    filters: int
+    size: int = 1
+    stride: int = 1
+    pad: bool = False
+    activation: str = "linear"
+
+    @property
+    def padding(self):
+        return 1 if self.pad else 0
+
+
+@dataclass(frozen=True)
+class Upsample:
+    """Nearest-neighbour upsampling by ``stride``, times ``scale``."""
+
+    stride: int = 2
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Darknet's ``[crop]`` at test time: the centred ``height`` × ``width`` window, mapped from [0, 1]
+    to [-1, 1] unless ``noadjust``."""
+
+    height: int
+    width: int
+    noadjust: bool = False
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Darknet's ``[cost]``: a training loss; the identity at test time."""
 
 
 @dataclass(frozen=True)
@@ -65,23 +132,34 @@ class Reorg:
 
     stride: int = 2
     order: str = "darknet"
+    extra: int = 0  # Darknet's ``extra``: flatten and append this many zeros instead
 
 
 @dataclass(frozen=True)
 class AvgPool:
-    """Global average pool over height and width → (batch, channels)."""
+    """Global average pool over height and width → (batch, 1, 1, channels)."""
 
 
 @dataclass(frozen=True)
 class Softmax:
-    """Softmax over the last axis."""
+    """Darknet's ``[softmax]``: over the input flattened in (C, H, W) order, in ``groups`` equal runs,
+    of ``x / temperature``; with a ``tree`` (:class:`~yad2k_style.darknet.tree.WordTree`), one softmax
+    per sibling group of the tree instead."""
+
+    groups: int = 1
+    temperature: float = 1.0
+    tree: object = None
 
 
 @dataclass(frozen=True)
 class Shortcut:
-    """Add the output of layer ``source`` (Darknet index) to the previous layer's (linear only)."""
+    """Add the output of layer ``source`` (Darknet index) to the previous layer's, then ``activation``:
+    ``alpha * previous + beta * source`` (Darknet's ``shortcut_cpu``, across sizes and depths too)."""
 
     source: int
+    activation: str = "linear"
+    alpha: float = 1.0
+    beta: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -103,6 +181,44 @@ class Region:
     num: int
     coords: int = 4
     softmax: bool = True
+    tree: object = None  # YOLO9000: a WordTree; the classes are then softmaxed per sibling group
+
+
+@dataclass(frozen=True)
+class Yolo:
+    """YOLOv3's detection layer (decoding only, no computation in the Keras graph): the anchors
+    ``mask`` selects of all ``anchors`` (``(w, h)`` pairs in input pixels, flattened)."""
+
+    mask: tuple
+    anchors: tuple
+    classes: int
+
+    @property
+    def masked_anchors(self):
+        """The ``(w, h)`` pixel pairs this head uses, in mask order."""
+        return tuple((self.anchors[2 * i], self.anchors[2 * i + 1]) for i in self.mask)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """YOLOv1's detection layer over a flat input of ``side² × ((1 + coords) × num + classes)``: class
+    probabilities per cell, then ``num`` confidences per cell, then ``num`` boxes per cell (decoding
+    only; with ``softmax`` the class probabilities of each cell are softmaxed)."""
+
+    classes: int
+    coords: int
+    num: int
+    side: int
+    softmax: bool = False
+    sqrt: bool = False
+
+    @property
+    def inputs(self):
+        return self.side * self.side * ((1 + self.coords) * self.num + self.classes)
+
+
+#: Specs whose output is the network's detection output, in the Keras graph the identity.
+HEADS = (Region, Yolo, Detection)
 
 
 def conv_bn_leaky(filters, size):
@@ -145,7 +261,7 @@ def build_layers(specs, inputs, namer=None, bn_epsilon=KERAS_BN_EPSILON, kernel_
             x = sources[0] if len(sources) == 1 else keras.layers.Concatenate(
                 axis=-1, name=namer("concatenate"))(sources)
         elif isinstance(spec, Shortcut):
-            x = keras.layers.Add(name=namer("add"))([outputs[resolve_index(spec.source, position)], x])
+            x = _shortcut(spec, outputs[resolve_index(spec.source, position)], x, namer)
         else:
             x = _apply(spec, x, namer, bn_epsilon, kernel_initializer)
         outputs.append(x)
@@ -160,6 +276,8 @@ def _apply(spec, x, namer, bn_epsilon, kernel_initializer="glorot_uniform"):
     if isinstance(spec, Reorg):
         # Keras infers the output shape, except for an input of unknown size (multi-scale training).
         shape = (None, None, x.shape[-1] * spec.stride ** 2) if x.shape[1] is None else None
+        if spec.extra:
+            return keras.layers.Lambda(reorg_extra, arguments={"extra": spec.extra}, name=namer("reorg"))(x)
         if spec.order == "space_to_depth" and spec.stride == 2:
             return keras.layers.Lambda(space_to_depth_x2, output_shape=shape,
                                        name=namer("space_to_depth_x2", True))(x)
@@ -170,12 +288,40 @@ def _apply(spec, x, namer, bn_epsilon, kernel_initializer="glorot_uniform"):
         return keras.layers.Lambda(darknet_reorg, arguments={"stride": spec.stride}, output_shape=shape,
                                    name=namer("reorg", True))(x)
     if isinstance(spec, AvgPool):
-        return keras.layers.GlobalAveragePooling2D(name=namer("global_average_pooling2d"))(x)
+        return keras.layers.GlobalAveragePooling2D(keepdims=True, name=namer("global_average_pooling2d"))(x)
     if isinstance(spec, Softmax):
-        return keras.layers.Softmax(name=namer("softmax"))(x)
-    if isinstance(spec, (Dropout, Region)):
+        return _softmax(spec, x, namer)
+    if isinstance(spec, Connected):
+        return _connected(spec, x, namer, bn_epsilon, kernel_initializer)
+    if isinstance(spec, Local):
+        height, width = (n // spec.stride + 1 for n in (x.shape[1] + 2 * spec.padding - spec.size,
+                                                         x.shape[2] + 2 * spec.padding - spec.size))
+        x = LocallyConnected2D(spec.filters, spec.size, spec.stride, spec.padding, (height, width),
+                               kernel_initializer, name=namer(LOCAL_PREFIX))(x)
+        return _activate(x, spec.activation, namer)
+    if isinstance(spec, Upsample):
+        return keras.layers.Lambda(darknet_upsample, arguments={"stride": spec.stride, "scale": spec.scale},
+                                   name=namer("up_sampling2d"))(x)
+    if isinstance(spec, Crop):
+        return keras.layers.Lambda(darknet_crop, arguments={"height": spec.height, "width": spec.width,
+                                                            "adjust": not spec.noadjust},
+                                   name=namer("crop"))(x)
+    if isinstance(spec, (Dropout, Cost, *HEADS)):
         return x
     raise TypeError(f"no Keras builder for spec {spec!r}")
+
+
+def _activate(x, activation, namer):
+    """Darknet's ``activation`` after ``x``: a LeakyReLU layer for ``leaky`` (slope 0.1), none for
+    ``linear``, else a ``Lambda`` of :func:`~yad2k_style.layers.darknet_activation`."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unsupported activation {activation!r}; expected one of {ACTIVATIONS}")
+    if activation == "leaky":
+        return keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=namer("leaky_re_lu"))(x)
+    if activation == "linear":
+        return x
+    return keras.layers.Lambda(darknet_activation, arguments={"kind": activation},
+                               name=namer(activation))(x)
 
 
 def _convolutional(spec, x, namer, bn_epsilon, kernel_initializer):
@@ -186,13 +332,40 @@ def _convolutional(spec, x, namer, bn_epsilon, kernel_initializer):
         x = keras.layers.ZeroPadding2D(spec.padding, name=namer("zero_padding2d"))(x)
         padding = "valid"
     x = keras.layers.Conv2D(
-        spec.filters, spec.size, strides=spec.stride, padding=padding,
+        spec.filters, spec.size, strides=spec.stride, padding=padding, groups=spec.groups,
         use_bias=not spec.batch_normalize, kernel_initializer=kernel_initializer, name=namer(CONV_PREFIX))(x)
     if spec.batch_normalize:
         x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer(BATCH_NORM_PREFIX))(x)
-    if spec.activation == "leaky":
-        x = keras.layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=namer("leaky_re_lu"))(x)
-    return x
+    return _activate(x, spec.activation, namer)
+
+
+def _connected(spec, x, namer, bn_epsilon, kernel_initializer):
+    if len(x.shape) > 2:
+        x = keras.layers.Lambda(darknet_flatten, name=namer("flatten"))(x)
+    x = keras.layers.Dense(spec.outputs, use_bias=not spec.batch_normalize,
+                           kernel_initializer=kernel_initializer, name=namer(DENSE_PREFIX))(x)
+    if spec.batch_normalize:
+        x = keras.layers.BatchNormalization(epsilon=bn_epsilon, name=namer(BATCH_NORM_PREFIX))(x)
+    return _activate(x, spec.activation, namer)
+
+
+def _softmax(spec, x, namer):
+    if spec.tree is not None:
+        arguments = {"group_sizes": list(spec.tree.group_sizes), "temperature": spec.temperature}
+        return keras.layers.Lambda(tree_softmax, arguments=arguments, name=namer("tree_softmax"))(x)
+    if len(x.shape) == 2 and spec.groups == 1 and spec.temperature == 1.0:
+        return keras.layers.Softmax(name=namer("softmax"))(x)
+    arguments = {"groups": spec.groups, "temperature": spec.temperature}
+    return keras.layers.Lambda(darknet_softmax, arguments=arguments, name=namer("softmax"))(x)
+
+
+def _shortcut(spec, source, previous, namer):
+    if source.shape[1:] == previous.shape[1:] and (spec.alpha, spec.beta) == (1.0, 1.0):
+        x = keras.layers.Add(name=namer("add"))([source, previous])
+    else:
+        x = keras.layers.Lambda(darknet_shortcut, arguments={"alpha": spec.alpha, "beta": spec.beta},
+                                name=namer("shortcut"))([source, previous])
+    return _activate(x, spec.activation, namer)
 
 
 def _max_pool(spec, x, namer):
@@ -228,36 +401,32 @@ def _padding_mode(shape, size, stride, pads):
 
 def build_model(specs, input_shape, name, bn_epsilon=KERAS_BN_EPSILON, kernel_initializer="glorot_uniform"):
     """A ``keras.Model`` named ``name`` from ``specs`` on an input named ``input_1`` (kernels drawn by
-    ``kernel_initializer``).
+    ``kernel_initializer``). Its output is the last layer's, or, for a network with ``[yolo]`` heads,
+    the list of their inputs (YOLOv3: three maps, coarsest first).
 
     The model keeps its spec list as ``model.specs`` (a tuple), so it can be exported to Darknet
     without reading the architecture back from Keras layers.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="input_1")
     outputs = build_layers(specs, inputs, bn_epsilon=bn_epsilon, kernel_initializer=kernel_initializer)
-    model = keras.Model(inputs, outputs[-1], name=name)
+    heads = [outputs[i] for i, spec in enumerate(specs) if isinstance(spec, Yolo)]
+    model = keras.Model(inputs, heads or outputs[-1], name=name)
     model.specs = tuple(specs)
     return model
 
 
-def conv_layer_names(specs):
-    """``(conv name, batch-norm name or None)`` for each :class:`Convolutional` in ``specs``, in order,
-    as :func:`build_layers` names them with a fresh :class:`Namer`."""
+#: The specs that hold weights, and the Keras layer type each becomes.
+WEIGHTED = {Convolutional: CONV_PREFIX, Connected: DENSE_PREFIX, Local: LOCAL_PREFIX}
+
+
+def weighted_layer_names(specs):
+    """``(spec, layer name, batch-norm name or None)`` for each spec with weights
+    (:data:`WEIGHTED`), in order, as :func:`build_layers` names them with a fresh :class:`Namer`."""
     namer = Namer()
-    return [(namer(CONV_PREFIX), namer(BATCH_NORM_PREFIX) if spec.batch_normalize else None)
-            for spec in specs if isinstance(spec, Convolutional)]
-
-
-def channel_counts(specs, channels):
-    """Output channels of each spec (Darknet indexing) for an input with ``channels`` channels;
-    AvgPool and Softmax keep the channel count as the length of their 1-D output."""
-    counts = []
-    for position, spec in enumerate(specs):
-        if isinstance(spec, Convolutional):
-            channels = spec.filters
-        elif isinstance(spec, Route):
-            channels = sum(counts[resolve_index(i, position)] for i in spec.layers)
-        elif isinstance(spec, Reorg):
-            channels *= spec.stride * spec.stride
-        counts.append(channels)
-    return counts
+    names = []
+    for spec in specs:
+        if type(spec) in WEIGHTED:
+            main = namer(WEIGHTED[type(spec)])
+            names.append((spec, main, namer(BATCH_NORM_PREFIX) if getattr(spec, "batch_normalize", False)
+                          else None))
+    return names

@@ -89,6 +89,7 @@ class ModelEntry:
 
 COCO = "coco_classes.txt"
 VOC = "voc_classes.txt"
+WORDTREE = "darknet/data/9k.names"  # YOLO9000's 9418 WordTree nodes
 PJREDDIE = "https://pjreddie.com/media/files/"  # Darknet's publisher gives no checksums
 DARKNET_CFGS = "https://raw.githubusercontent.com/pjreddie/darknet/master/cfg/"
 #: Keras' published ImageNet weights (the files ``keras.applications`` downloads into its cache).
@@ -189,6 +190,30 @@ MODELS = {entry.name: entry for entry in (
         "darknet19", "classification", "yad2k_style.detection.yolo.model:darknet19",
         "Darknet-19 ImageNet classifier (YOLOv2's backbone)", 20_856_776, (224, 224, 3), (1000,),
         weights=Weights("url", "darknet", (DARKNET_CFGS + "darknet19.cfg", PJREDDIE + "darknet19.weights"))),
+    *(ModelEntry(name, task, "yad2k_style.darknet.zoo:darknet_model", description, params, (size, size, 3),
+                 output, arguments={"cfg": name}, class_names=classes,
+                 weights=Weights("url", "darknet", (f"darknet/cfg/{name}.cfg", PJREDDIE + published)))
+      for name, task, description, params, size, output, classes, published in (
+          ("yolov1", "detection", "YOLOv1 448×448, 20 VOC classes: 7×7 cells of 3 boxes; [local] and "
+           "[connected] layers", 197_328_243, 448, (1715,), VOC, "yolov1/yolov1.weights"),
+          ("yolov1-tiny", "detection", "Tiny YOLOv1 448×448, 20 VOC classes", 27_099_950, 448, (1470,), VOC,
+           "yolov1/tiny-yolov1.weights"),
+          ("yolo9000", "detection", "YOLO9000 544×544: 9418 WordTree classes, tree softmax, hierarchical "
+           "top prediction", 48_807_501, 544, (17, 17, 28269), WORDTREE, "yolo9000.weights"),
+          ("yolov3", "detection", "YOLOv3 608×608, 80 COCO classes: Darknet-53, three [yolo] scales",
+           62_001_757, 608, (76, 76, 255), COCO, "yolov3.weights"),
+          ("yolov3-tiny", "detection", "Tiny YOLOv3 416×416, 80 COCO classes: two [yolo] scales", 8_858_734,
+           416, (26, 26, 255), COCO, "yolov3-tiny.weights"),
+          ("yolov3-spp", "detection", "YOLOv3-SPP 608×608, 80 COCO classes: spatial pyramid pooling",
+           63_052_381, 608, (76, 76, 255), COCO, "yolov3-spp.weights"),
+          ("darknet53", "classification", "Darknet-53 ImageNet classifier (YOLOv3's backbone)", 41_645_640,
+           256, (1000,), None, "darknet53.weights"),
+          ("resnet50", "classification", "ResNet-50 ImageNet classifier, Darknet's", 22_825_896, 256, (1000,),
+           None, "resnet50.weights"),
+          ("densenet201", "classification", "DenseNet-201 ImageNet classifier, Darknet's", 17_206_440, 256,
+           (1000,), None, "densenet201.weights"),
+          ("extraction", "classification", "Extraction (GoogLeNet-like) ImageNet classifier, YOLOv1's "
+           "backbone", 23_455_400, 224, (1000,), None, "extraction.weights"))),
 )}
 
 #: What ``detect`` and ``evaluate`` run when no model is given: packaged, no download.

@@ -4,10 +4,12 @@ import pytest
 
 from yad2k_style.darknet import float_count, format_cfg, parse_cfg, parse_cfg_text
 from yad2k_style.detection.yolo.model import yolov2_specs, yolov2_tiny_specs, yolov2_tiny_voc_specs
-from yad2k_style.errors import FormatError
+from yad2k_style.errors import FormatError, YadWarning
 from yad2k_style.netspec import (
     AvgPool,
     Convolutional,
+    Cost,
+    Crop,
     Dropout,
     MaxPool,
     Region,
@@ -102,24 +104,31 @@ NET = "[net]\nwidth=32\nheight=32\nchannels=3\n"
 
 
 @pytest.mark.parametrize("text, line, problem", [
-    (NET + "[upsample]\nstride=2\n", 5, "unsupported section [upsample]"),
+    (NET + "[lstm]\noutput=2\n", 5, "unsupported section [lstm]"),
     (NET + "[convolutional]\nsize=3\nactivation=leaky\n", 5, "[convolutional]: missing key 'filters'"),
-    (NET + "[convolutional]\nfilters=8\ngroups=2\nactivation=leaky\n", 7,
-     "[convolutional]: groups=2 is not supported (only 1)"),
+    (NET + "[convolutional]\nfilters=8\ngroups=3\nactivation=leaky\n", 7,
+     "[convolutional]: filters=8 do not split into groups=3"),
     (NET + "[convolutional]\nfilters=8\nactivation=mish\n", 7,
-     "[convolutional]: activation 'mish' is not supported (only leaky, linear)"),
-    (NET + "[convolutional]\nfilters=8\n", 5,
-     "[convolutional]: activation 'logistic' is not supported (only leaky, linear)"),
+     "[convolutional]: activation 'mish' is not one of Darknet's (logistic, loggy, relu, elu, selu, relie, "
+     "plse, hardtan, lhtan, linear, ramp, leaky, tanh, stair)"),
     (NET + "[convolutional]\nfilters=eight\nactivation=linear\n", 6,
      "[convolutional]: filters=eight is not an integer"),
     (NET + "[convolutional]\nfilters=8\nactivation=linear\nxnor=1\n", 8,
      "[convolutional]: unsupported key 'xnor'"),
-    (NET + "[convolutional]\nfilters=8\nfilters=8\n", 7, "[convolutional]: key 'filters' given twice"),
     (NET + "[convolutional]\nfilters\n", 6, "[convolutional]: expected key=value, found 'filters'"),
     (NET + "[maxpool\n", 5, "malformed section header '[maxpool'"),
     (NET + "[route]\nlayers=-1\n", 6, "[route]: layer 0 refers to layer -1, which is not an earlier layer"),
     (NET + "[region]\nanchors=1,2,3\nnum=2\n", 6, "[region]: 3 anchor values for num=2; expected 4"),
-    (NET + "[region]\nanchors=1,2\ntree=data/9k.tree\n", 7, "[region]: unsupported key 'tree'"),
+    (NET + "[region]\nanchors=1,2\nclasses=20\ntree=data/9k.tree\n", 8,
+     "[region]: classes=20, but the tree data/9k.tree has 9418 nodes"),
+    (NET + "[region]\nanchors=1,2\ntree=nowhere.tree\n", 7, "[region]: tree file 'nowhere.tree' not found "
+     "(looked beside the cfg, in its parent folder and among the packaged trees)"),
+    (NET + "[yolo]\nmask=0,3\nanchors=10,13,16,30,33,23\nnum=3\n", 6,
+     "[yolo]: mask index 3 is outside the 3 anchors (0 to 2)"),
+    (NET + "[local]\nfilters=2\nsize=5\npad=1\n", 8, "[local]: pad=1 with size=5: Darknet pads one pixel "
+     "but sizes its output as if it padded 2; only size=3 computes a defined result"),
+    (NET + "[reorg]\nstride=2\nreverse=1\n", 7, "[reorg]: reverse=1 is not supported (only 0)"),
+    (NET + "[softmax]\ntemperature=0\n", 6, "[softmax]: temperature=0: must be positive"),
     ("[convolutional]\nfilters=8\n", 1, "the first section must be [net] or [network]"),
     ("width=3\n", 1, "'width=3' before the first [section]"),
     ("[net]\nwidth=32\nchannels=3\n", 1, "[net]: missing key 'height'"),
@@ -129,3 +138,22 @@ def test_errors_name_file_line_and_section(text, line, problem):
     with pytest.raises(FormatError) as caught:
         parse_cfg_text(text, "bad.cfg")
     assert str(caught.value) == f"bad.cfg:{line}: {problem}"
+
+
+def test_a_repeated_key_keeps_its_first_value_with_one_warning():
+    """As Darknet's option_find: the first value of a repeated key wins (yolo9000.cfg repeats batch and
+    subdivisions); one warning line names every line ignored."""
+    text = NET.replace("width=32", "width=32\nwidth=64") + "[convolutional]\nfilters=8\nfilters=4\n"
+    with pytest.warns(YadWarning) as caught:
+        cfg = parse_cfg_text(text, "twice.cfg")
+    assert cfg.net.width == 32 and cfg.layers[0].filters == 8
+    assert [str(w.message) for w in caught] == [
+        "twice.cfg: keys given again; Darknet keeps each key's first value, so lines 3 ([net] width), "
+        "8 ([convolutional] filters) ignored"]
+
+
+def test_training_keys_are_ignored_and_computing_keys_read():
+    cfg = parse_cfg_text(NET + "[crop]\ncrop_height=16\ncrop_width=8\nflip=1\nangle=7\n"
+                               "[cost]\ntype=sse\n[softmax]\ngroups=2\ntemperature=3\n", "keys.cfg")
+    assert cfg.layers == (Crop(16, 8), Cost(), Softmax(2, 3.0))
+    assert cfg.layer_shapes() == [(16, 8, 3), (16, 8, 3), (1, 1, 384)]

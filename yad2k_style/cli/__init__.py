@@ -22,7 +22,8 @@ DESCRIPTION = ("The convolutional networks of the classic deep-learning course n
                "transfer, and the foundations (receptive fields, what units see). Nothing is downloaded, "
                "except VGG's ImageNet weights when stylize asks for them.")
 #: Modules whose ``register(subcommands)`` adds subcommands, in help order.
-COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.segmentation",
+COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k_style.cli.classification",
+                   "yad2k_style.cli.segmentation",
                    "yad2k_style.cli.face",
                    "yad2k_style.cli.style", "yad2k_style.cli.foundations")
 

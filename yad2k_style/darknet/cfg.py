@@ -2,25 +2,39 @@
 
 Read as Darknet's ``read_cfg`` reads it: ``[section]`` headers (repeated names allowed), ``key=value``
 lines, whitespace anywhere ignored, lines starting with ``#`` or ``;`` are comments, list values are
-comma-separated. Defaults are Darknet's. What this package cannot compute (an unknown section or key,
-``groups`` ≠ 1, an activation other than leaky/linear …) is an error naming the file, line and section.
+comma-separated. A key given twice keeps its first value, as Darknet's ``option_find`` does (with a
+warning naming the line ignored). Defaults are Darknet's. Keys that only matter for training
+(augmentation, loss scales, ``jitter``, ``random`` …) are read and ignored, as Darknet ignores them at
+test time. What this package cannot compute (an unknown section or key, ``[reorg] reverse=1`` …) is an
+error naming the file, line and section.
 """
 
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
-from yad2k_style.errors import FormatError, YadError
+from yad2k_style.assets import assets_root
+from yad2k_style.darknet.tree import read_tree
+from yad2k_style.errors import FormatError, YadError, YadWarning
 from yad2k_style.files import read_text
 from yad2k_style.netspec import (
     ACTIVATIONS,
     AvgPool,
+    Connected,
     Convolutional,
+    Cost,
+    Crop,
+    Detection,
     Dropout,
+    Local,
     MaxPool,
     Region,
     Reorg,
     Route,
     Shortcut,
     Softmax,
+    Upsample,
+    Yolo,
     resolve_index,
 )
 
@@ -35,12 +49,23 @@ SECTION_NAMES = {
     "avgpool": "avgpool", "avg": "avgpool",
     "softmax": "softmax", "soft": "softmax",
     "route": "route", "reorg": "reorg", "reorg3d": "reorg3d", "region": "region",
-    "shortcut": "shortcut", "dropout": "dropout",
+    "shortcut": "shortcut", "dropout": "dropout", "connected": "connected", "conn": "connected",
+    "local": "local", "crop": "crop", "cost": "cost", "upsample": "upsample", "yolo": "yolo",
+    "detection": "detection",
 }
 
-#: [region] keys that only matter for training; read and ignored.
-REGION_TRAINING_KEYS = ("bias_match", "jitter", "rescore", "object_scale", "noobject_scale",
-                        "class_scale", "coord_scale", "absolute", "thresh", "random", "max")
+#: Keys that only matter for training, by section: read and ignored. (``map`` maps a dataset's classes
+#: into YOLO9000's tree for validation; ``[net]``'s keys other than its size are all training's.)
+TRAINING_KEYS = {
+    "region": ("bias_match", "jitter", "rescore", "object_scale", "noobject_scale", "class_scale",
+               "coord_scale", "absolute", "thresh", "random", "max", "map"),
+    "yolo": ("jitter", "ignore_thresh", "truth_thresh", "random", "max", "map"),
+    "detection": ("jitter", "rescore", "object_scale", "noobject_scale", "class_scale", "coord_scale",
+                  "random", "forced", "max", "reorg"),
+    "crop": ("flip", "angle", "saturation", "exposure", "shift"),
+    "cost": ("type", "scale", "ratio", "noobject_scale", "thresh"),
+    "softmax": ("noloss",),
+}
 
 
 @dataclass(frozen=True)
@@ -69,39 +94,96 @@ class DarknetCfg:
     sections: tuple
 
     def layer_sizes(self, input_size=None):
-        """Each layer's output ``(height, width)`` in Darknet's arithmetic for an input of ``input_size``
-        (height, width; default the ``[net]``'s) → list; a :class:`YadError` naming the layer where the
-        sizes do not fit: a reorg whose input is not a multiple of its stride, a route or shortcut
-        joining maps of different sizes, a map shrunk to nothing (the input size is not a multiple of
-        the network's stride, or too small)."""
-        height, width = input_size or (self.net.height, self.net.width)
-        sizes = []
+        """Each layer's output ``(height, width)``: :meth:`layer_shapes` without the channels."""
+        return [shape[:2] for shape in self.layer_shapes(input_size)]
+
+    def layer_shapes(self, input_size=None):
+        """Each layer's output ``(height, width, channels)`` in Darknet's arithmetic for an input of
+        ``input_size`` (height, width; default the ``[net]``'s) → list; a flat output (``[connected]``,
+        ``[softmax]``, a reorg with ``extra``) is ``(1, 1, length)``. A :class:`YadError` names the
+        layer where the shapes do not fit: a reorg whose input is not a multiple of its stride, a
+        route joining maps of different sizes, a map shrunk to nothing, a head whose input does not
+        have the channels its section asks for."""
+        shape = (*(input_size or (self.net.height, self.net.width)), self.net.channels)
+        shapes = []
         for index, spec in enumerate(self.layers):
-            if isinstance(spec, Convolutional | MaxPool):
-                padding = 2 * spec.padding if isinstance(spec, Convolutional) else spec.total_padding
-                height, width = ((n + padding - spec.size) // spec.stride + 1 for n in (height, width))
-            elif isinstance(spec, Reorg):
-                if height % spec.stride or width % spec.stride:
-                    raise YadError(f"{self.where(index)}: its input is {height}×{width}, not a multiple of "
-                                   f"its stride {spec.stride}; give [net] a width and height that are "
-                                   f"multiples of the network's stride")
-                height, width = height // spec.stride, width // spec.stride
-            elif isinstance(spec, Route | Shortcut):
-                sources = spec.layers if isinstance(spec, Route) else (spec.source,)
-                joined = sorted({sizes[resolve_index(i, index)] for i in sources})
-                if len(joined) > 1 or (isinstance(spec, Shortcut) and joined[0] != (height, width)):
-                    seen = {*joined, (height, width)} if isinstance(spec, Shortcut) else set(joined)
-                    shown = " and ".join(f"{h}×{w}" for h, w in sorted(seen))
-                    raise YadError(f"{self.where(index)} joins maps of {shown} pixels; give [net] a width "
-                                   f"and height that are multiples of the network's stride")
-                height, width = joined[0]
-            elif isinstance(spec, AvgPool | Softmax):
-                height, width = 1, 1
-            if height < 1 or width < 1:
+            shape = self._output_shape(index, spec, shape, shapes)
+            if shape[0] < 1 or shape[1] < 1:
                 raise YadError(f"{self.where(index)}: the {self.net.width}×{self.net.height} input is too "
                                f"small for the network")
-            sizes.append((height, width))
-        return sizes
+            shapes.append(shape)
+        return shapes
+
+    def _output_shape(self, index, spec, shape, shapes):
+        height, width, channels = shape
+        flat = height * width * channels
+        if isinstance(spec, Convolutional | MaxPool):
+            padding = 2 * spec.padding if isinstance(spec, Convolutional) else spec.total_padding
+            if isinstance(spec, Convolutional) and channels % spec.groups:
+                raise YadError(f"{self.where(index)}: its {channels} input channels do not split into "
+                               f"groups={spec.groups}")
+            height, width = ((n + padding - spec.size) // spec.stride + 1 for n in (height, width))
+            return height, width, spec.filters if isinstance(spec, Convolutional) else channels
+        if isinstance(spec, Local):
+            return (*((n + 2 * spec.padding - spec.size) // spec.stride + 1 for n in (height, width)),
+                    spec.filters)
+        if isinstance(spec, Reorg):
+            if spec.extra:
+                return 1, 1, flat + spec.extra
+            if height % spec.stride or width % spec.stride:
+                raise YadError(f"{self.where(index)}: its input is {height}×{width}, not a multiple of "
+                               f"its stride {spec.stride}; give [net] a width and height that are "
+                               f"multiples of the network's stride")
+            return height // spec.stride, width // spec.stride, channels * spec.stride ** 2
+        if isinstance(spec, Route):
+            sources = [shapes[resolve_index(i, index)] for i in spec.layers]
+            joined = sorted({source[:2] for source in sources})
+            if len(joined) > 1:
+                shown = " and ".join(f"{h}×{w}" for h, w in joined)
+                raise YadError(f"{self.where(index)} joins maps of {shown} pixels; give [net] a width "
+                               f"and height that are multiples of the network's stride")
+            return (*joined[0], sum(source[2] for source in sources))
+        if isinstance(spec, Shortcut):
+            source = shapes[resolve_index(spec.source, index)]
+            if source[1] // width != source[0] // height or width // source[1] != height // source[0]:
+                raise YadError(f"{self.where(index)} joins a {source[0]}×{source[1]} map to a "
+                               f"{height}×{width} one: Darknet needs the same ratio across and down")
+            return shape
+        if isinstance(spec, Upsample):
+            return height * spec.stride, width * spec.stride, channels
+        if isinstance(spec, Crop):
+            if spec.height > height or spec.width > width:
+                raise YadError(f"{self.where(index)}: a {spec.height}×{spec.width} crop of a "
+                               f"{height}×{width} input")
+            return spec.height, spec.width, channels
+        if isinstance(spec, AvgPool):
+            return 1, 1, channels
+        if isinstance(spec, Connected):
+            return 1, 1, spec.outputs
+        if isinstance(spec, Softmax):
+            if flat % spec.groups or (spec.tree is not None and spec.tree.size != flat):
+                wanted = spec.tree.size if spec.tree is not None else f"a multiple of groups={spec.groups}"
+                raise YadError(f"{self.where(index)}: {flat} inputs, expected {wanted}")
+            return 1, 1, flat
+        self._check_head(index, spec, channels if height * width > 1 or isinstance(spec, Yolo | Region)
+                         else flat)
+        return shape
+
+    def _check_head(self, index, spec, inputs):
+        """The input of a [region], [yolo] or [detection] has the channels its keys describe."""
+        if isinstance(spec, Region):
+            wanted = spec.num * (spec.coords + 1 + spec.classes)
+            how = f"num × (coords + 1 + classes) = {spec.num} × ({spec.coords} + 1 + {spec.classes})"
+        elif isinstance(spec, Yolo):
+            wanted = len(spec.mask) * (4 + 1 + spec.classes)
+            how = f"len(mask) × (4 + 1 + classes) = {len(spec.mask)} × (5 + {spec.classes})"
+        elif isinstance(spec, Detection):
+            wanted, how = spec.inputs, (f"side² × ((1 + coords) × num + classes) = {spec.side}² × ((1 + "
+                                        f"{spec.coords}) × {spec.num} + {spec.classes})")
+        else:
+            return
+        if inputs != wanted:
+            raise YadError(f"{self.where(index)}: its input has {inputs} channels, but {how} = {wanted}")
 
     def where(self, index):
         """``"layer 3 ([convolutional] at yolov2.cfg:40)"``."""
@@ -112,6 +194,11 @@ class DarknetCfg:
         """The last :class:`Region` spec, or None for a network without one."""
         regions = [spec for spec in self.layers if isinstance(spec, Region)]
         return regions[-1] if regions else None
+
+    @property
+    def heads(self):
+        """The detection heads (:class:`Region`, :class:`Yolo`, :class:`Detection` specs), in order."""
+        return [spec for spec in self.layers if isinstance(spec, Region | Yolo | Detection)]
 
 
 @dataclass
@@ -186,6 +273,24 @@ class _Options:
     def ignore(self, *keys):
         self.used.update(keys)
 
+    def activation(self, default):
+        activation = self.text("activation", default)
+        if activation not in ACTIVATIONS:
+            raise self.error(f"activation {activation!r} is not one of Darknet's ({', '.join(ACTIVATIONS)})",
+                             "activation")
+        return activation
+
+    def tree(self):
+        """The WordTree that ``tree=`` names, or None (see :func:`find_tree`)."""
+        if "tree" not in self.section.options:
+            return None
+        text = self.text("tree")
+        found = find_tree(text, self.path)
+        if found is None:
+            raise self.error(f"tree file {text!r} not found (looked beside the cfg, in its parent folder "
+                             f"and among the packaged trees)", "tree")
+        return read_tree(found, source=text)
+
     def check_all_used(self):
         for key in self.section.options:
             if key not in self.used:
@@ -222,7 +327,7 @@ def parse_cfg_text(text, path):
 
 
 def _read_sections(text, path):
-    sections = []
+    sections, repeated = [], []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = "".join(raw.split())
         for mark in "#;":
@@ -243,8 +348,13 @@ def _read_sections(text, path):
             raise FormatError(path, f"{sections[-1].header}: expected key=value, found {raw.strip()!r}",
                               line=number)
         if key in sections[-1].options:
-            raise FormatError(path, f"{sections[-1].header}: key {key!r} given twice", line=number)
+            repeated.append(f"{number} ({sections[-1].header} {key})")
+            continue
         sections[-1].options[key] = (value, number)
+    if repeated:
+        warnings.warn(f"{path}: keys given again; Darknet keeps each key's first value, so line"
+                      f"{'s' if len(repeated) > 1 else ''} {', '.join(repeated)} ignored", YadWarning,
+                      stacklevel=4)
     return sections
 
 
@@ -271,13 +381,42 @@ def _convolutional(options):
     padding = options.integer("padding", 0)
     if options.flag("pad"):
         padding = size // 2
-    options.only("groups", 1, 1)
+    groups = _positive(options, "groups", 1)
+    if filters % groups:
+        raise options.error(f"filters={filters} do not split into groups={groups}", "groups")
     options.only("dilation", 1, 1)
-    activation = options.text("activation", "logistic")
-    if activation not in ACTIVATIONS:
-        raise options.error(f"activation {activation!r} is not supported (only {', '.join(ACTIVATIONS)})",
-                            "activation")
-    return Convolutional(filters, size, stride, padding, options.flag("batch_normalize"), activation)
+    return Convolutional(filters, size, stride, padding, options.flag("batch_normalize"),
+                         options.activation("logistic"), groups)
+
+
+def _connected(options):
+    return Connected(_positive(options, "output", 1), options.flag("batch_normalize"),
+                     options.activation("logistic"))
+
+
+def _local(options):
+    spec = Local(_positive(options, "filters", 1), _positive(options, "size", 1),
+                 _positive(options, "stride", 1), options.flag("pad"), options.activation("logistic"))
+    if spec.pad and spec.size != 3:
+        raise options.error(f"pad=1 with size={spec.size}: Darknet pads one pixel but sizes its output as "
+                            f"if it padded {spec.size // 2}; only size=3 computes a defined result", "pad")
+    return spec
+
+
+def _crop(options):
+    spec = Crop(_positive(options, "crop_height", 1), _positive(options, "crop_width", 1),
+                options.flag("noadjust"))
+    options.ignore(*TRAINING_KEYS["crop"])
+    return spec
+
+
+def _cost(options):
+    options.ignore(*TRAINING_KEYS["cost"])
+    return Cost()
+
+
+def _upsample(options):
+    return Upsample(_positive(options, "stride", 2), options.number("scale", 1))
 
 
 def _maxpool(options):
@@ -292,8 +431,15 @@ def _avgpool(options):
 
 
 def _softmax(options):
-    options.only("groups", 1, 1)
-    return Softmax()
+    groups = _positive(options, "groups", 1)
+    temperature = options.number("temperature", 1)
+    if temperature <= 0:
+        raise options.error(f"temperature={temperature:g}: must be positive", "temperature")
+    tree = options.tree()
+    if tree is not None and groups != 1:
+        raise options.error("groups and tree together: Darknet's tree softmax ignores groups", "groups")
+    options.ignore(*TRAINING_KEYS["softmax"])
+    return Softmax(groups, temperature, tree)
 
 
 def _route(options):
@@ -303,30 +449,59 @@ def _route(options):
 def _reorg(options):
     options.only("reverse", 0, 0)
     options.only("flatten", 0, 0)
-    options.only("extra", 0, 0)
-    return Reorg(_positive(options, "stride", 1), order="darknet")
+    extra = options.integer("extra", 0)
+    if extra < 0:
+        raise options.error(f"extra={extra}: must not be negative", "extra")
+    return Reorg(_positive(options, "stride", 1), order="darknet", extra=extra)
 
 
 def _reorg3d(options):
     return Reorg(_positive(options, "stride", 1), order="space_to_depth")
 
 
+def _anchors(options, count):
+    anchors = options.numbers("anchors")
+    if len(anchors) != 2 * count:
+        raise options.error(f"{len(anchors)} anchor values for num={count}; expected {2 * count}", "anchors")
+    return anchors
+
+
 def _region(options):
     num = _positive(options, "num", 1)
-    anchors = options.numbers("anchors")
-    if len(anchors) != 2 * num:
-        raise options.error(f"{len(anchors)} anchor values for num={num}; expected {2 * num}", "anchors")
-    spec = Region(anchors, _positive(options, "classes", 20), num, _positive(options, "coords", 4),
-                  options.flag("softmax"))
-    options.ignore(*REGION_TRAINING_KEYS)
+    classes = _positive(options, "classes", 20)
+    tree = options.tree()
+    if tree is not None and tree.size != classes:
+        raise options.error(f"classes={classes}, but the tree {tree.source} has {tree.size} nodes", "tree")
+    spec = Region(_anchors(options, num), classes, num, _positive(options, "coords", 4),
+                  options.flag("softmax"), tree)
+    options.ignore(*TRAINING_KEYS["region"])
+    return spec
+
+
+def _yolo(options):
+    num = _positive(options, "num", 1)
+    anchors = _anchors(options, num)
+    mask = options.integers("mask") if "mask" in options.section.options else tuple(range(num))
+    for index in mask:
+        if not 0 <= index < num:
+            raise options.error(f"mask index {index} is outside the {num} anchors (0 to {num - 1})", "mask")
+    spec = Yolo(mask, anchors, _positive(options, "classes", 20))
+    options.ignore(*TRAINING_KEYS["yolo"])
+    return spec
+
+
+def _detection(options):
+    spec = Detection(_positive(options, "classes", 1), _positive(options, "coords", 1),
+                     _positive(options, "num", 1), _positive(options, "side", 7), options.flag("softmax"),
+                     options.flag("sqrt"))
+    options.ignore(*TRAINING_KEYS["detection"])
     return spec
 
 
 def _shortcut(options):
-    if options.text("activation", "linear") != "linear":
-        raise options.error("only activation=linear is supported", "activation")
     (source,) = options.layer_references("from")
-    return Shortcut(source)
+    return Shortcut(source, options.activation("linear"), options.number("alpha", 1),
+                    options.number("beta", 1))
 
 
 def _dropout(options):
@@ -336,8 +511,23 @@ def _dropout(options):
 _PARSERS = {
     "convolutional": _convolutional, "maxpool": _maxpool, "avgpool": _avgpool, "softmax": _softmax,
     "route": _route, "reorg": _reorg, "reorg3d": _reorg3d, "region": _region, "shortcut": _shortcut,
-    "dropout": _dropout,
+    "dropout": _dropout, "connected": _connected, "local": _local, "crop": _crop, "cost": _cost,
+    "upsample": _upsample, "yolo": _yolo, "detection": _detection,
 }
+
+
+def find_tree(text, cfg_path):
+    """The ``.tree`` file a cfg's ``tree=text`` names, as Darknet run from its own folder would find
+    it, or None: ``text`` itself (absolute, or from the working directory), beside the cfg, from the
+    cfg's parent folder (Darknet's ``cfg/`` + ``data/`` layout), its file name beside the cfg (a model
+    directory's copy), or a packaged tree of that name (``9k.tree``)."""
+    cfg_dir = Path(cfg_path).parent
+    name = Path(text).name
+    for candidate in (Path(text), cfg_dir / text, cfg_dir.parent / text, cfg_dir / name,
+                      assets_root() / "darknet" / "data" / name):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def format_cfg(net, layers):
@@ -356,24 +546,51 @@ def _format_spec(spec):
         lines += [f"filters={spec.filters}", f"size={spec.size}", f"stride={spec.stride}"]
         same = spec.padding and spec.padding == spec.size // 2
         lines.append("pad=1" if same else f"padding={spec.padding}")
+        if spec.groups != 1:
+            lines.append(f"groups={spec.groups}")
         return lines + [f"activation={spec.activation}"]
+    if isinstance(spec, Connected):
+        return ["[connected]", f"output={spec.outputs}", f"batch_normalize={int(spec.batch_normalize)}",
+                f"activation={spec.activation}"]
+    if isinstance(spec, Local):
+        return ["[local]", f"filters={spec.filters}", f"size={spec.size}", f"stride={spec.stride}",
+                f"pad={int(spec.pad)}", f"activation={spec.activation}"]
+    if isinstance(spec, Crop):
+        return ["[crop]", f"crop_height={spec.height}", f"crop_width={spec.width}",
+                f"noadjust={int(spec.noadjust)}"]
+    if isinstance(spec, Cost):
+        return ["[cost]"]
+    if isinstance(spec, Upsample):
+        return ["[upsample]", f"stride={spec.stride}", f"scale={spec.scale!r}"]
+    if isinstance(spec, Yolo):
+        return ["[yolo]", "mask=" + ",".join(str(i) for i in spec.mask),
+                "anchors=" + ",".join(repr(a) for a in spec.anchors), f"classes={spec.classes}",
+                f"num={len(spec.anchors) // 2}"]
+    if isinstance(spec, Detection):
+        return ["[detection]", f"classes={spec.classes}", f"coords={spec.coords}", f"num={spec.num}",
+                f"side={spec.side}", f"softmax={int(spec.softmax)}", f"sqrt={int(spec.sqrt)}"]
     if isinstance(spec, MaxPool):
         lines = ["[maxpool]", f"size={spec.size}", f"stride={spec.stride}"]
         return lines if spec.padding is None else lines + [f"padding={spec.padding}"]
     if isinstance(spec, Route):
         return ["[route]", "layers=" + ",".join(str(i) for i in spec.layers)]
     if isinstance(spec, Reorg):
-        return ["[reorg]" if spec.order == "darknet" else "[reorg3d]", f"stride={spec.stride}"]
+        lines = ["[reorg]" if spec.order == "darknet" else "[reorg3d]", f"stride={spec.stride}"]
+        return lines + ([f"extra={spec.extra}"] if spec.extra else [])
     if isinstance(spec, Region):
-        return ["[region]", "anchors=" + ",".join(repr(a) for a in spec.anchors),
-                f"classes={spec.classes}", f"coords={spec.coords}", f"num={spec.num}",
-                f"softmax={int(spec.softmax)}"]
+        lines = ["[region]", "anchors=" + ",".join(repr(a) for a in spec.anchors),
+                 f"classes={spec.classes}", f"coords={spec.coords}", f"num={spec.num}",
+                 f"softmax={int(spec.softmax)}"]
+        return lines + ([f"tree={spec.tree.source}"] if spec.tree is not None else [])
     if isinstance(spec, Shortcut):
-        return ["[shortcut]", f"from={spec.source}", "activation=linear"]
+        lines = ["[shortcut]", f"from={spec.source}", f"activation={spec.activation}"]
+        return lines + [f"{key}={value!r}" for key, value in (("alpha", spec.alpha), ("beta", spec.beta))
+                        if value != 1.0]
     if isinstance(spec, Dropout):
         return ["[dropout]", f"probability={spec.probability!r}"]
     if isinstance(spec, AvgPool):
         return ["[avgpool]"]
     if isinstance(spec, Softmax):
-        return ["[softmax]"]
+        lines = ["[softmax]", f"groups={spec.groups}", f"temperature={spec.temperature!r}"]
+        return lines + ([f"tree={spec.tree.source}"] if spec.tree is not None else [])
     raise TypeError(f"no Darknet section for spec {spec!r}")

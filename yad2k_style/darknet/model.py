@@ -13,9 +13,9 @@ import dataclasses
 
 import numpy as np
 
-from yad2k_style.darknet.weights import ConvWeights
+from yad2k_style.darknet.weights import LayerWeights
 from yad2k_style.errors import FormatError, YadError
-from yad2k_style.netspec import Reorg, build_model, conv_layer_names
+from yad2k_style.netspec import Connected, Convolutional, Local, Reorg, build_model, weighted_layer_names
 
 DARKNET_BN_EPSILON = 1e-5
 
@@ -51,31 +51,66 @@ def build_keras(cfg, reorg=None, input_shape=None, name=None):
         raise FormatError(cfg.path, f"cannot build the network: {exc}") from None
 
 
-def keras_arrays(conv):
-    """A :class:`ConvWeights` → (Conv2D weights, BatchNormalization weights or None).
+def keras_kernel(spec, kernel):
+    """Darknet's kernel of ``spec`` (or a run of it along its first axis) → Keras' layout:
+    convolution (out, in, h, w) → (h, w, in, out); connected (out, in) → (in, out); local
+    (locations, n, c, h, w) → (locations, h·w·c, n)."""
+    if isinstance(spec, Convolutional):
+        return kernel.transpose(2, 3, 1, 0)
+    if isinstance(spec, Connected):
+        return kernel.T
+    locations, filters, channels, height, width = kernel.shape
+    return kernel.transpose(0, 3, 4, 2, 1).reshape(locations, height * width * channels, filters)
 
-    Kernel (out, in, h, w) → (h, w, in, out); batch norm → ``[gamma, beta, moving_mean,
-    moving_variance]`` = ``[scales, biases, rolling_mean, rolling_variance]``.
+
+def darknet_kernel(spec, kernel):
+    """The inverse of :func:`keras_kernel`."""
+    if isinstance(spec, Convolutional):
+        return kernel.transpose(3, 2, 0, 1)
+    if isinstance(spec, Connected):
+        return kernel.T
+    size = spec.size
+    locations, _, filters = kernel.shape
+    return kernel.reshape(locations, size, size, -1, filters).transpose(0, 4, 3, 1, 2)
+
+
+def _kernel_slice(spec, first, count):
+    """Where a run of ``count`` of Darknet's kernel rows from ``first`` lands in the Keras kernel: the
+    output axis of a convolution (last) or dense layer (second), the location axis of a local one."""
+    run = slice(first, first + count)
+    if isinstance(spec, Convolutional):
+        return (Ellipsis, run)
+    return (slice(None), run) if isinstance(spec, Connected) else (run,)
+
+
+def keras_arrays(spec, layer):
+    """A :class:`LayerWeights` → (the layer's Keras weights, BatchNormalization weights or None).
+
+    Batch norm → ``[gamma, beta, moving_mean, moving_variance]`` = ``[scales, biases, rolling_mean,
+    rolling_variance]``; a local layer's biases (n, out_h, out_w) → (out_h, out_w, n).
     """
-    kernel = None if conv.kernel is None else conv.kernel.transpose(2, 3, 1, 0)
-    if conv.scales is None:
-        return [kernel, conv.biases], None
-    return [kernel], [conv.scales, conv.biases, conv.rolling_mean, conv.rolling_variance]
+    kernel = None if layer.kernel is None else keras_kernel(spec, layer.kernel)
+    if layer.scales is not None:
+        return [kernel], [layer.scales, layer.biases, layer.rolling_mean, layer.rolling_variance]
+    biases = layer.biases
+    if isinstance(spec, Local):
+        biases = biases.reshape(spec.filters, -1).T  # (locations, n), reshaped by the variable's shape
+    return [kernel, biases], None
 
 
 def set_darknet_weights(model, convs, store=None):
-    """Load Darknet's per-conv arrays (cfg order) into a model built from specs (``model.specs``) with
+    """Load Darknet's per-layer arrays (cfg order) into a model built from specs (``model.specs``) with
     ``store(variable, array)`` (by default: assign); a kernel of None was streamed in already
     (:func:`kernel_loader`)."""
     store = store or _assign
-    for (conv_name, norm_name), conv in zip(conv_layer_names(model.specs), convs, strict=True):
-        conv_weights, norm_weights = keras_arrays(conv)
-        pairs = list(zip(model.get_layer(conv_name).weights, conv_weights, strict=True))
+    for (spec, name, norm_name), layer in zip(weighted_layer_names(model.specs), convs, strict=True):
+        layer_weights, norm_weights = keras_arrays(spec, layer)
+        pairs = list(zip(model.get_layer(name).weights, layer_weights, strict=True))
         if norm_name:
             pairs += zip(model.get_layer(norm_name).weights, norm_weights, strict=True)
         for variable, array in pairs:
             if array is not None:
-                store(variable, array)
+                store(variable, np.reshape(array, variable.shape))
 
 
 def _assign(variable, array):
@@ -84,35 +119,38 @@ def _assign(variable, array):
 
 def kernel_loader(model, store=None):
     """A ``load_kernel`` for :func:`~yad2k_style.darknet.weights.read_weights`, for ``model``'s
-    convolution at each position (cfg order). Each chunk of Darknet's kernel (k, C_in, h, w) is
-    transposed into the slice ``[..., first:first + k]`` of the Keras kernel (h, w, C_in, C_out): of the
-    variable itself (memory: a chunk), or, with ``store``, of an array then given to ``store(variable,
-    array)`` (memory: a kernel)."""
-    names = [conv_name for conv_name, _ in conv_layer_names(model.specs)]
+    weighted layer at each position (cfg order). Each run of Darknet's kernel along its first axis is
+    converted (:func:`keras_kernel`) into its slice of the Keras kernel: of the variable itself
+    (memory: a run), or, with ``store``, of an array then given to ``store(variable, array)`` (memory:
+    a kernel)."""
+    layers = [(spec, name) for spec, name, _ in weighted_layer_names(model.specs)]
 
     def load(position, chunks):
-        variable = model.get_layer(names[position]).kernel
+        spec, name = layers[position]
+        variable = model.get_layer(name).kernel
         if store is None:
             for first, chunk in chunks:
-                variable.value[..., first:first + len(chunk)].assign(chunk.transpose(2, 3, 1, 0))
+                variable.value[_kernel_slice(spec, first, len(chunk))].assign(keras_kernel(spec, chunk))
             return
         kernel = np.empty(variable.shape, np.float32)
         for first, chunk in chunks:
-            kernel[..., first:first + len(chunk)] = chunk.transpose(2, 3, 1, 0)
+            kernel[_kernel_slice(spec, first, len(chunk))] = keras_kernel(spec, chunk)
         store(variable, kernel)
 
     return load
 
 
 def darknet_convs(model, specs):
-    """The model's convolutions as Darknet arrays (cfg order): the inverse of :func:`keras_arrays`,
+    """The model's weighted layers as Darknet arrays (cfg order): the inverse of :func:`keras_arrays`,
     with variances shifted by ``epsilon - 1e-5`` where a batch norm's epsilon is not Darknet's."""
-    convs = []
-    for conv_name, norm_name in conv_layer_names(specs):
-        conv_weights = model.get_layer(conv_name).get_weights()
-        kernel = conv_weights[0].transpose(3, 2, 0, 1)
+    result = []
+    for spec, name, norm_name in weighted_layer_names(specs):
+        weights = model.get_layer(name).get_weights()
+        kernel = darknet_kernel(spec, weights[0])
+        norm_last = isinstance(spec, Connected)
         if norm_name is None:
-            convs.append(ConvWeights(conv_weights[1], kernel))
+            biases = weights[1].transpose(2, 0, 1).ravel() if isinstance(spec, Local) else weights[1]
+            result.append(LayerWeights(biases, kernel, norm_last=norm_last))
             continue
         norm = model.get_layer(norm_name)
         gamma, beta, mean, variance = norm.get_weights()
@@ -121,5 +159,5 @@ def darknet_convs(model, specs):
             if np.any(variance < 0):
                 raise YadError(f"{norm_name}: epsilon {norm.epsilon} is below Darknet's "
                                f"{DARKNET_BN_EPSILON} and variances too small to compensate")
-        convs.append(ConvWeights(beta, kernel, gamma, mean, variance))
-    return convs
+        result.append(LayerWeights(beta, kernel, gamma, mean, variance, norm_last))
+    return result

@@ -1,10 +1,18 @@
-"""Darknet's binary ``.weights`` format: header, then each convolutional layer's floats in cfg order.
+"""Darknet's binary ``.weights`` format: header, then each weighted layer's floats in cfg order.
 
 Header: int32 ``major, minor, revision``, then ``seen`` (images trained on) as int64 when
-``major * 10 + minor >= 2`` (both below 1000), else int32 — 20 or 16 bytes. Then per
-``[convolutional]``: ``biases[n]``; with ``batch_normalize`` also ``scales[n]``, ``rolling_mean[n]``,
-``rolling_variance[n]``; then ``weights[n * c * size * size]`` in (out, in, h, w) order. Float32,
-little-endian. Other layers have no weights.
+``major * 10 + minor >= 2`` (both below 1000), else int32 — 20 or 16 bytes. Then, as Darknet's
+``load_weights_upto`` reads them, float32 little-endian:
+
+- ``[convolutional]``: ``biases[n]``; with ``batch_normalize`` also ``scales[n]``, ``rolling_mean[n]``,
+  ``rolling_variance[n]``; then ``weights[n * c/groups * size * size]`` in (out, in, h, w) order;
+- ``[connected]``: ``biases[outputs]``, ``weights[outputs * inputs]`` (row per output, inputs in
+  Darknet's (C, H, W) order), then with ``batch_normalize`` ``scales``, ``rolling_mean``,
+  ``rolling_variance``;
+- ``[local]``: ``biases[n * locations]`` in (n, out_h, out_w) order, then ``weights`` as
+  (locations, n, c, size, size).
+
+Other layers have no weights.
 """
 
 import os
@@ -16,7 +24,7 @@ import numpy as np
 from yad2k_style.darknet.errors import NotDarknetWeightsError, WeightsCountError, WeightsMismatchError
 from yad2k_style.errors import FormatError, YadWarning
 from yad2k_style.files import atomic_write
-from yad2k_style.netspec import Convolutional, channel_counts
+from yad2k_style.netspec import Connected, Convolutional, Local
 from yad2k_style.progress import Progress
 
 FLOAT = np.dtype("<f4")
@@ -48,12 +56,13 @@ class Header:
 
 
 @dataclass(frozen=True)
-class ConvWeights:
-    """One convolutional layer's arrays as Darknet stores them (float32).
+class LayerWeights:
+    """One weighted layer's arrays as Darknet stores them (float32).
 
-    ``biases`` (n,) are the batch norm's beta when ``scales`` is not None; ``scales``,
-    ``rolling_mean``, ``rolling_variance`` (n,) are None without batch norm; ``kernel`` is
-    (out, in, h, w).
+    ``biases`` are the batch norm's beta when ``scales`` is not None; ``scales``, ``rolling_mean``,
+    ``rolling_variance`` are None without batch norm; ``kernel`` is in Darknet's order
+    (:class:`Layout`'s ``kernel_shape``); ``norm_last``: the batch-norm vectors come after the kernel
+    in the file (``[connected]``).
     """
 
     biases: np.ndarray
@@ -61,17 +70,23 @@ class ConvWeights:
     scales: np.ndarray | None = None
     rolling_mean: np.ndarray | None = None
     rolling_variance: np.ndarray | None = None
+    norm_last: bool = False
+
+    @property
+    def norm(self):
+        return () if self.scales is None else (self.scales, self.rolling_mean, self.rolling_variance)
 
     def arrays(self):
         """The arrays in file order."""
-        norm = () if self.scales is None else (self.scales, self.rolling_mean, self.rolling_variance)
-        return (self.biases, *norm, self.kernel)
+        if self.norm_last:
+            return (self.biases, self.kernel, *self.norm)
+        return (self.biases, *self.norm, self.kernel)
 
 
 @dataclass(frozen=True)
 class DarknetWeights:
-    """A read weights file: its header, one :class:`ConvWeights` per convolutional layer (cfg order),
-    the floats read and the floats in the file."""
+    """A read weights file: its header, one :class:`LayerWeights` per weighted layer (cfg order), the
+    floats read and the floats in the file."""
 
     header: Header
     convs: list
@@ -79,22 +94,64 @@ class DarknetWeights:
     floats_in_file: int
 
 
-def conv_layouts(cfg):
-    """``(layer index, Convolutional spec, input channels)`` for each convolutional layer of ``cfg``."""
-    counts = channel_counts(cfg.layers, cfg.net.channels)
-    return [(index, spec, counts[index - 1] if index else cfg.net.channels)
-            for index, spec in enumerate(cfg.layers) if isinstance(spec, Convolutional)]
+@dataclass(frozen=True)
+class Layout:
+    """Where a weighted layer's floats go: layer ``index`` of the cfg, its ``spec``, ``biases`` floats,
+    ``kernel_shape`` (Darknet's order; read in runs along its first axis) and whether it has batch-norm
+    vectors (``outputs`` floats each)."""
+
+    index: int
+    spec: object
+    biases: int
+    kernel_shape: tuple
+    outputs: int
+
+    @property
+    def batch_normalize(self):
+        return getattr(self.spec, "batch_normalize", False)
+
+    @property
+    def norm_last(self):
+        return isinstance(self.spec, Connected)
+
+    @property
+    def head(self):
+        """Floats before the kernel: the biases, and for a convolution its batch-norm vectors."""
+        return self.biases + (3 * self.outputs if self.batch_normalize and not self.norm_last else 0)
+
+    @property
+    def tail(self):
+        """Floats after the kernel: a connected layer's batch-norm vectors."""
+        return 3 * self.outputs if self.batch_normalize and self.norm_last else 0
+
+    @property
+    def floats(self):
+        return self.head + int(np.prod(self.kernel_shape)) + self.tail
 
 
-def conv_float_count(spec, in_channels):
-    """Floats a ``[convolutional]`` layer stores: biases (+ 3 batch-norm vectors) + the kernel."""
-    vectors = 4 if spec.batch_normalize else 1
-    return spec.filters * (vectors + in_channels * spec.size * spec.size)
+def layouts(cfg):
+    """The :class:`Layout` of each weighted layer of ``cfg``, in file order."""
+    shapes = cfg.layer_shapes()
+    result = []
+    for index, spec in enumerate(cfg.layers):
+        height, width, channels = shapes[index - 1] if index else (*cfg.net.input_shape[:2], cfg.net.channels)
+        if isinstance(spec, Convolutional):
+            shape = (spec.filters, channels // spec.groups, spec.size, spec.size)
+            result.append(Layout(index, spec, spec.filters, shape, spec.filters))
+        elif isinstance(spec, Connected):
+            result.append(Layout(index, spec, spec.outputs, (spec.outputs, height * width * channels),
+                                 spec.outputs))
+        elif isinstance(spec, Local):
+            out_height, out_width, _ = shapes[index]
+            locations = out_height * out_width
+            result.append(Layout(index, spec, spec.filters * locations,
+                                 (locations, spec.filters, channels, spec.size, spec.size), spec.filters))
+    return result
 
 
 def float_count(cfg):
     """Floats a weights file for ``cfg`` holds after its header."""
-    return sum(conv_float_count(spec, channels) for _, spec, channels in conv_layouts(cfg))
+    return sum(layout.floats for layout in layouts(cfg))
 
 
 def read_header(file, path, file_size):
@@ -130,7 +187,7 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
     ``load_kernel(position, chunks)`` streams the kernels instead of keeping them: it is called for each
     convolution (``position`` in cfg order) with an iterator of ``(first filter, float32 array
     (k, C_in, h, w))`` of at most :data:`KERNEL_CHUNK` floats each, and the returned
-    :class:`ConvWeights` have ``kernel=None``; memory then holds one chunk, not the file.
+    :class:`LayerWeights` have ``kernel=None``; memory then holds one chunk, not the file.
     """
     needed = float_count(cfg)
     try:
@@ -142,31 +199,30 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
         available, odd_bytes = divmod(file_size - header.size, FLOAT.itemsize)
         _check_size(path, cfg, needed, available, odd_bytes, allow_extra)  # before any float is read
         convs, offset = [], 0
-        for position, (index, spec, channels) in enumerate(conv_layouts(cfg)):
-            count = conv_float_count(spec, channels)
-            vectors = np.fromfile(file, FLOAT, min(spec.filters * (4 if spec.batch_normalize else 1),
-                                                   available - offset))
-            _check_variances(vectors, spec, path, cfg.where(index))
-            _check_finite(vectors, path, cfg.where(index), "biases or batch-norm values")
-            if available - offset < count:
+        for position, layout in enumerate(layouts(cfg)):
+            where = cfg.where(layout.index)
+            head = np.fromfile(file, FLOAT, min(layout.head, available - offset))
+            _check_finite(head, path, where, "biases or batch-norm values")
+            if available - offset < layout.floats:
                 raise WeightsCountError(
                     path, f"truncated: {cfg.path} needs {needed:,} floats, the file has {available:,}; "
-                          f"they run out in {cfg.where(index)}, which needs {count:,} floats "
+                          f"they run out in {where}, which needs {layout.floats:,} floats "
                           f"from float {offset:,}")
-            shape = (spec.filters, channels, spec.size, spec.size)
             if load_kernel is None:
-                kernel = np.fromfile(file, FLOAT, count - vectors.size).reshape(shape)
-                _check_finite(kernel, path, cfg.where(index), "kernel")
+                shape = layout.kernel_shape
+                kernel = np.fromfile(file, FLOAT, int(np.prod(shape))).reshape(shape)
+                _check_finite(kernel, path, where, "kernel")
             else:
-                where = cfg.where(index)
-                chunks = _kernel_chunks(file, shape, lambda chunk, where=where:
+                chunks = _kernel_chunks(file, layout.kernel_shape, lambda chunk, where=where:
                                         _check_finite(chunk, path, where, "kernel"))
                 load_kernel(position, chunks)
                 for _ in chunks:  # whatever the loader left unread: the file stays aligned
                     pass
                 kernel = None
-            convs.append(_conv_weights(vectors, kernel, spec))
-            offset += count
+            tail = np.fromfile(file, FLOAT, layout.tail)
+            _check_finite(tail, path, where, "batch-norm values")
+            convs.append(_layer_weights(head, kernel, tail, layout, path, where))
+            offset += layout.floats
             bar.update(offset)
     return DarknetWeights(header, convs, needed, available)
 
@@ -207,29 +263,24 @@ def _kernel_chunks(file, shape, check):
         yield start, chunk
 
 
-def _check_variances(floats, spec, path, where):
-    """Darknet's rolling variances are never negative: if the floats read as variances are, the file's
-    floats are misaligned with the cfg's layers."""
-    n = spec.filters
-    if not spec.batch_normalize or floats.size < 4 * n:
-        return
-    variance = floats[3 * n:4 * n]
+def _layer_weights(head, kernel, tail, layout, path, where):
+    """The :class:`LayerWeights` of a layer's floats before the kernel, its kernel and the floats after.
+
+    Darknet's rolling variances are never negative: if the floats read as variances are, the file's
+    floats are misaligned with the cfg's layers (a :class:`WeightsMismatchError`)."""
+    biases = head[:layout.biases]
+    if not layout.batch_normalize:
+        return LayerWeights(biases, kernel)
+    scales, mean, variance = np.split(tail if layout.norm_last else head[layout.biases:], 3)
     if not np.all(np.isfinite(variance) & (variance >= 0)):
         raise WeightsMismatchError(
             path, f"the floats do not fit the cfg: {where} reads negative or non-finite batch-norm "
                   f"variances, so the file was written for a different cfg")
-
-
-def _conv_weights(vectors, kernel, spec):
-    """The :class:`ConvWeights` of a layer's vectors (biases [, scales, mean, variance]) and kernel."""
-    if not spec.batch_normalize:
-        return ConvWeights(vectors, kernel)
-    biases, scales, mean, variance = np.split(vectors, 4)
-    return ConvWeights(biases, kernel, scales, mean, variance)
+    return LayerWeights(biases, kernel, scales, mean, variance, layout.norm_last)
 
 
 def write_weights(path, header, convs):
-    """Write a Darknet weights file: ``header`` then each :class:`ConvWeights`' arrays as float32
+    """Write a Darknet weights file: ``header`` then each :class:`LayerWeights`' arrays as float32
     (atomically: a temporary file renamed when complete)."""
     with atomic_write(path) as file:
         file.write(header.to_bytes())

@@ -6,11 +6,13 @@ is :func:`yad2k_style.detection.yolo.sources.read_yolo_darknet`; this module wri
 Darknet files.
 """
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from yad2k_style import artifacts
 from yad2k_style.darknet import export_darknet, parse_cfg
+from yad2k_style.darknet.cfg import find_tree
 from yad2k_style.darknet.convert import transcode_darknet
 from yad2k_style.detection.yolo.sources import darknet_class_names, darknet_info
 from yad2k_style.errors import FormatError
@@ -42,9 +44,13 @@ def convert(cfg_path, weights_path, out_dir, *, classes_path=None, reorg=None, a
         skeleton, weights = transcode_darknet(cfg, weights_path, staging / artifacts.WEIGHTS_FILE, reorg,
                                               allow_extra, progress)
         info = darknet_info(cfg, weights_path, skeleton, weights, reorg, class_names)
+        for tree in {spec.tree.source for spec in cfg.layers if getattr(spec, "tree", None) is not None}:
+            shutil.copyfile(find_tree(tree, cfg_path), staging / Path(tree).name)  # found beside model.cfg
         artifacts.finish_artifact(staging, info, cfg_path)
-    summary = (f"model {skeleton.name!r}, {len(skeleton.layers)} layers, {skeleton.count_params():,} "
-               f"params, output {skeleton.output_shape[1:]}")
+    shapes = [tuple(output.shape[1:]) for output in skeleton.outputs]
+    outputs = f"output {shapes[0]}" if len(shapes) == 1 else f"outputs {', '.join(map(str, shapes))}"
+    summary = (f"model {skeleton.name!r}, {len(skeleton.layers)} layers, {skeleton.count_params():,} params, "
+               f"{outputs}")
     return Conversion(Path(out_dir), info, summary)
 
 

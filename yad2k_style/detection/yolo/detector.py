@@ -17,9 +17,13 @@ from yad2k_style.detection.detector import COURSE_SCORE_THRESHOLD, ImageDetector
 from yad2k_style.detection.nms import SUPPRESSIONS, class_agnostic_nms
 from yad2k_style.detection.yolo.head import yolo_boxes_to_corners, yolo_head
 from yad2k_style.detection.yolo.sources import load_detection_model
+from yad2k_style.detection.yolo.yolo9000 import HIER_THRESH, tree_region_head
+from yad2k_style.detection.yolo.yolov1 import detection_head
+from yad2k_style.detection.yolo.yolov3 import yolo_layer_heads
 from yad2k_style.errors import FormatError, YadError
-from yad2k_style.images import letterbox_geometry, letterbox_image, resize_image, to_rgb
+from yad2k_style.images import letterbox_geometry, letterbox_image, letterbox_inputs, resize_image, to_rgb
 from yad2k_style.inference import InferenceNetwork, bf16_unsupported
+from yad2k_style.netspec import Detection, Region, Yolo
 from yad2k_style.quantize import CALIBRATION_IMAGES, LiteRTNetwork, tflite_bytes
 
 #: Darknet's non-max suppression threshold (``nms = .45`` in ``test_detector``); the course's
@@ -30,11 +34,15 @@ PRECISIONS = ("fp32", "bf16", "int8")
 
 
 class Detector(ImageDetector):
-    """Runs a YOLOv2 Keras model on images and returns detections in the images' own pixels.
+    """Runs a YOLO Keras model on images and returns detections in the images' own pixels.
 
     ``model``: a Keras model from float32 images (batch, H, W, 3) in [0, 1] to raw YOLO features
     (batch, H/32, W/32, A·(5 + C)); H and W are read from ``model.input_shape``.
-    ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. ``letterbox=False`` stretches each
+    ``anchors``: (A, 2) ``(width, height)`` in grid-cell units. ``heads``: the Darknet heads the model
+    ends in (its cfg's :class:`~yad2k_style.netspec.Region`, :class:`~yad2k_style.netspec.Yolo` or
+    :class:`~yad2k_style.netspec.Detection` specs), each decoded as Darknet decodes it (YOLOv1,
+    YOLO9000's tree with ``hier_thresh``, YOLOv3's three scales); None or a plain ``[region]`` is
+    YOLOv2's decoding (``yolo_head``) with ``anchors``. ``letterbox=False`` stretches each
     image to H×W (the course's bicubic resize); ``letterbox=True`` is Darknet's: keep the aspect
     ratio, centre, pad with 0.5 grey. ``per_class_nms=True`` suppresses overlaps only within a class;
     ``False`` is the course's class-agnostic suppression. ``nms``: per class, ``"plain"``, ``"diou"``
@@ -48,14 +56,16 @@ class Detector(ImageDetector):
     of the kind it will see (at most :data:`~yad2k_style.quantize.CALIBRATION_IMAGES` are used).
     """
 
-    def __init__(self, model, anchors, class_names, *, letterbox=False, per_class_nms=True, nms="plain",
-                 score_threshold=.6, iou_threshold=DARKNET_NMS, max_boxes=10, fast=True, precision="fp32",
-                 calibration=None):
+    def __init__(self, model, anchors, class_names, *, heads=None, letterbox=False, per_class_nms=True,
+                 nms="plain", score_threshold=.6, iou_threshold=DARKNET_NMS, max_boxes=10, fast=True,
+                 precision="fp32", calibration=None, hier_thresh=HIER_THRESH):
         self.model = model
-        self.anchors = np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
+        self.heads = list(heads or [])
+        self.anchors = None if anchors is None else np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
         self.class_names = list(class_names)
         self.input_size = _input_size(model)
-        _check_channels(model, len(self.anchors), len(self.class_names))
+        self._hier_thresh = float(hier_thresh)
+        _check_heads(model, self.heads, self.anchors, len(self.class_names))
         self._letterbox = bool(letterbox)
         if nms not in SUPPRESSIONS:
             raise YadError(f"unknown suppression {nms!r}; choose from {', '.join(SUPPRESSIONS)}")
@@ -74,8 +84,10 @@ class Detector(ImageDetector):
         sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
         self.detect_batch = tf.function(self._detect_batch, input_signature=[
             tf.TensorSpec([None, height, width, 3], tf.uint8, name="images"), sizes])
-        self.postprocess = tf.function(self._postprocess, input_signature=[
-            tf.TensorSpec(model.output_shape, tf.float32, name="features"), sizes])
+        shapes = model.output_shape
+        features = ([tf.TensorSpec(shape, tf.float32) for shape in shapes] if isinstance(shapes, list)
+                    else tf.TensorSpec(shapes, tf.float32, name="features"))
+        self.postprocess = tf.function(self._postprocess, input_signature=[features, sizes])
 
     def _network(self, fast, precision, calibration):
         """What runs the model: its inference form, the Keras model itself, or an int8 LiteRT network."""
@@ -103,7 +115,7 @@ class Detector(ImageDetector):
         if settings.get("score_threshold") is None:
             settings["score_threshold"] = loaded.info.get("score_threshold", COURSE_SCORE_THRESHOLD)
         try:
-            return cls(loaded.model, loaded.anchors, loaded.class_names, **settings)
+            return cls(loaded.model, loaded.anchors, loaded.class_names, heads=loaded.heads, **settings)
         except YadError as exc:
             raise FormatError(loaded.source, str(exc)) from None
 
@@ -128,31 +140,40 @@ class Detector(ImageDetector):
         ``images``: uint8 (B, H, W, 3) from :meth:`prepare`; ``image_sizes``: int (B, 2) original
         ``(height, width)``.
         """
-        inputs = tf.cast(images, tf.float32) / 255.0
         if not self._letterbox:
-            return inputs
-        scaled, offset = letterbox_geometry(image_sizes, self.input_size)
-        height, width = self.input_size
-        rows, columns = tf.range(height)[None, :], tf.range(width)[None, :]
-        in_rows = (rows >= offset[:, :1]) & (rows < offset[:, :1] + scaled[:, :1])         # (B, H)
-        in_columns = (columns >= offset[:, 1:]) & (columns < offset[:, 1:] + scaled[:, 1:])  # (B, W)
-        content = in_rows[:, :, None, None] & in_columns[:, None, :, None]
-        return tf.where(content, inputs, 0.5)
+            return tf.cast(images, tf.float32) / 255.0
+        return letterbox_inputs(images, image_sizes, self.input_size)
 
     def _detect_batch(self, images, image_sizes):
         """uint8 (B, H, W, 3) and original sizes (B, 2) ``(height, width)`` → padded detections:
         boxes (B, M, 4) pixels ``(x_min, y_min, x_max, y_max)``, scores (B, M), classes (B, M) int32,
         valid (B,); M = ``max_boxes``, zeros after each image's ``valid`` entries."""
-        features = tf.cast(self.network(self.model_inputs(images, image_sizes)), tf.float32)
+        features = tf.nest.map_structure(lambda t: tf.cast(t, tf.float32),
+                                         self.network(self.model_inputs(images, image_sizes)))
         return self._postprocess(features, image_sizes)
 
+    def decode(self, feats):
+        """Raw features (one tensor, or one per ``[yolo]`` head) → boxes (B, N, 4) relative ``(y_min,
+        x_min, y_max, x_max)`` and scores (B, N, C), each head decoded as Darknet decodes it."""
+        head = self.heads[-1] if self.heads else None
+        if isinstance(head, Yolo):
+            box_xy, box_wh, box_scores = yolo_layer_heads(feats, self.heads, self.input_size)
+        elif isinstance(head, Detection):
+            box_xy, box_wh, box_scores = detection_head(feats, head)
+        elif isinstance(head, Region) and head.tree is not None:
+            box_xy, box_wh, box_scores = tree_region_head(feats, self.anchors, head.tree, self._hier_thresh)
+        else:
+            num_classes = len(self.class_names)
+            box_xy, box_wh, box_confidence, box_class_probs = yolo_head(feats, self.anchors, num_classes)
+            batch = tf.shape(feats)[0]
+            box_scores = tf.reshape(box_confidence * box_class_probs, [batch, -1, num_classes])
+            box_xy, box_wh = (tf.reshape(t, [batch, -1, 2]) for t in (box_xy, box_wh))
+        return yolo_boxes_to_corners(box_xy, box_wh), box_scores
+
     def _postprocess(self, feats, image_sizes):
-        """Raw features (B, S, S, A·(5 + C)) and original sizes (B, 2) → :meth:`detect_batch`'s outputs."""
-        num_classes = len(self.class_names)
-        box_xy, box_wh, box_confidence, box_class_probs = yolo_head(feats, self.anchors, num_classes)
-        batch = tf.shape(feats)[0]
-        boxes = tf.reshape(yolo_boxes_to_corners(box_xy, box_wh), [batch, -1, 4])
-        box_scores = tf.reshape(box_confidence * box_class_probs, [batch, -1, num_classes])
+        """Raw features (B, S, S, A·(5 + C), or a list for ``[yolo]`` heads) and original sizes (B, 2)
+        → :meth:`detect_batch`'s outputs."""
+        boxes, box_scores = self.decode(feats)
         boxes, scores, classes, valid = self._nms(
             boxes, box_scores, self._max_boxes, self._iou_threshold, self._score_threshold)
         kept = tf.range(self._max_boxes)[None, :, None] < valid[:, None, None]
@@ -181,9 +202,18 @@ def _input_size(model):
     return int(shape[1]), int(shape[2])
 
 
-def _check_channels(model, num_anchors, num_classes):
+def _check_heads(model, heads, anchors, num_classes):
+    """The class names fit the heads' classes; a YOLOv2 output fits its anchors and classes."""
+    for head in heads:
+        if head.classes != num_classes:
+            raise YadError(f"model {model.name!r}: {num_classes} class names for a head of {head.classes} "
+                           f"classes")
+    if heads and not isinstance(heads[-1], Region):
+        return
+    if anchors is None:
+        raise YadError(f"model {model.name!r}: no anchors for its [region] output")
     shape = model.output_shape
-    expected = num_anchors * (5 + num_classes)
+    expected = len(anchors) * (5 + num_classes)
     if not isinstance(shape, tuple) or len(shape) != 4 or shape[3] != expected:
-        raise YadError(f"model {model.name!r} output shape {shape} does not fit {num_anchors} anchors × "
+        raise YadError(f"model {model.name!r} output shape {shape} does not fit {len(anchors)} anchors × "
                        f"(5 + {num_classes} classes) = {expected} channels per grid cell")

@@ -40,7 +40,7 @@ class _Serving(tf.Module):
 
 def plain_detector(detector):
     """The same detector around the plain Keras model (what the exports hold)."""
-    return Detector(detector.model, detector.anchors, detector.class_names, fast=False,
+    return Detector(detector.model, detector.anchors, detector.class_names, heads=detector.heads, fast=False,
                     **detector.settings)
 
 

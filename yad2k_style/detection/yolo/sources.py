@@ -15,9 +15,12 @@ import numpy as np
 from yad2k_style import artifacts, registry
 from yad2k_style.assets import COCO_CLASSES, VOC_CLASSES, asset_path, read_anchors, read_classes
 from yad2k_style.darknet import parse_cfg, read_darknet
+from yad2k_style.darknet.tree import node_names
 from yad2k_style.errors import FormatError, YadError
+from yad2k_style.netspec import Cost, Softmax
 
 DEFAULT_CLASSES = {80: COCO_CLASSES, 20: VOC_CLASSES}
+WORDTREE_NAMES = "darknet/data/9k.names"  # YOLO9000's names, one per node of 9k.tree
 TASK = "detection"
 
 
@@ -37,31 +40,50 @@ class ModelSource:
 @dataclass
 class DetectionModel:
     """A detection network and what decoding it needs: ``anchors`` float32 (A, 2) ``(w, h)`` in grid
-    cells, ``class_names`` in output order; ``source`` names it in messages; ``info`` is its
-    ``model.json`` (empty for a ``.keras`` file)."""
+    cells (YOLOv2's), ``class_names`` in output order, ``heads`` (the Darknet head specs of its cfg:
+    empty for the course's models); ``source`` names it in messages; ``info`` is its ``model.json``
+    (empty for a ``.keras`` file)."""
 
     model: keras.Model
     anchors: np.ndarray | None
     class_names: list
     source: str
     info: dict = field(default_factory=dict)
+    heads: list = field(default_factory=list)
 
 
 def darknet_class_names(cfg, classes_path=None):
-    """Class names for a parsed cfg: from ``classes_path`` (their count must be the ``[region]``'s), else
-    COCO's for 80 classes and VOC's for 20; no names for a cfg without ``[region]``."""
-    classes = None if cfg.region is None else cfg.region.classes
+    """Class names for a parsed cfg: from ``classes_path`` (their count must be its detection head's or
+    its classifier's outputs), else COCO's for 80 classes, VOC's for 20 and the WordTree's for a tree
+    (YOLO9000, darknet9000); none for a cfg without a head, or a classifier without default names."""
+    classes, tree = _classes_of(cfg)
     if classes_path is not None:
         names = read_classes(classes_path)
         if classes is not None and len(names) != classes:
-            raise FormatError(classes_path, f"{len(names)} class names, but {cfg.path} has classes={classes}")
+            raise FormatError(classes_path,
+                              f"{len(names)} class names, but {cfg.path} has classes={classes}")
         return names
     if classes is None:
         return []
-    if classes not in DEFAULT_CLASSES:
-        raise YadError(f"{cfg.path} has {classes} classes, which have no default names; give a class-names "
-                       f"file (--classes FILE on the command line, classes_path in Python)")
-    return read_classes(asset_path(DEFAULT_CLASSES[classes]))
+    if tree is not None:
+        return node_names(tree, asset_path(WORDTREE_NAMES))
+    if classes in DEFAULT_CLASSES:
+        return read_classes(asset_path(DEFAULT_CLASSES[classes]))
+    if is_classifier(cfg):
+        return []
+    raise YadError(f"{cfg.path} has {classes} classes, which have no default names; give a class-names "
+                   f"file (--classes FILE on the command line, classes_path in Python)")
+
+
+def _classes_of(cfg):
+    """``(number of classes, WordTree or None)`` of a cfg's detection head or classifier, or
+    ``(None, None)``."""
+    if cfg.heads:
+        return cfg.heads[-1].classes, getattr(cfg.heads[-1], "tree", None)
+    if is_classifier(cfg):
+        softmax = [spec for spec in cfg.layers if isinstance(spec, Softmax)][-1]
+        return cfg.layer_shapes()[-1][2], softmax.tree
+    return None, None
 
 
 def read_yolo_darknet(cfg_path, weights_path, classes_path=None, *, reorg=None, allow_extra=False,
@@ -76,7 +98,7 @@ def read_yolo_darknet(cfg_path, weights_path, classes_path=None, *, reorg=None, 
     class_names = darknet_class_names(cfg, classes_path)  # before reading a large weights file
     darknet = read_darknet(cfg, weights_path, reorg, allow_extra, progress)
     info = darknet_info(cfg, weights_path, darknet.model, darknet, reorg, class_names)
-    return DetectionModel(darknet.model, region_anchors(cfg), class_names, str(weights_path), info)
+    return DetectionModel(darknet.model, region_anchors(cfg), class_names, str(weights_path), info, cfg.heads)
 
 
 def region_anchors(cfg):
@@ -92,9 +114,15 @@ def darknet_info(cfg, weights_path, model, read, reorg, class_names):
     provenance = {"converted_from": {"cfg": Path(cfg.path).name, "weights": Path(weights_path).name},
                   "floats_read": read.floats_read, "floats_in_file": read.floats_in_file}
     return artifacts.model_info(
-        model, TASK if anchors is not None else "darknet",
+        model, TASK if cfg.heads else "classification" if is_classifier(cfg) else "darknet",
         artifacts.darknet_architecture(reorg, dataclasses.asdict(read.header)),
         class_names=class_names, anchors=anchors, provenance=provenance)
+
+
+def is_classifier(cfg):
+    """Whether a parsed cfg ends (before any ``[cost]``) in a ``[softmax]``: a classifier."""
+    layers = [spec for spec in cfg.layers if not isinstance(spec, Cost)]
+    return bool(layers) and isinstance(layers[-1], Softmax)
 
 
 def load_registered(name):
@@ -135,7 +163,7 @@ def load_detection_model(source=None):
                                             "takes a model directory, a .keras file or a registered name")
         artifact = artifacts.load_artifact(artifacts.locate(source.model, TASK))
         loaded = DetectionModel(artifact.model, artifact.anchors, artifact.class_names, source.model,
-                                artifact.info)
+                                artifact.info, artifact.darknet_cfg.heads if artifact.darknet_cfg else [])
         if not artifact.info:  # a .keras file: the course's defaults
             course = registry.get("yolov2")
             loaded.anchors = read_anchors(asset_path(course.anchors))
@@ -144,6 +172,6 @@ def load_detection_model(source=None):
         loaded.anchors = anchors
     if class_names is not None:
         loaded.class_names = class_names
-    if loaded.anchors is None:
+    if loaded.anchors is None and not loaded.heads:
         raise YadError(f"{loaded.source}: no anchors (no [region]); give --anchors FILE")
     return loaded
