@@ -53,7 +53,7 @@ def test_one_option_name_per_idea():
         assert "--size" not in options or options["--size"].dest in ("input_size", "long_side"), path
 
 
-@pytest.mark.parametrize("argv", [["detect", "--model", "yolov3"], ["export", "yolov9", "a.cfg", "b.weights"],
+@pytest.mark.parametrize("argv", [["detect", "--model", "yolov9"], ["export", "yolov9", "a.cfg", "b.weights"],
                                   ["face", "identify", "--model", "facenet-nothing"]])
 def test_a_name_neither_a_file_nor_registered_is_an_unknown_model(argv, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)

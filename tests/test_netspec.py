@@ -5,14 +5,15 @@ import numpy as np
 import pytest
 
 from yad2k_style.netspec import (
+    Connected,
     Convolutional,
+    Local,
     MaxPool,
     Reorg,
     Route,
     build_layers,
     build_model,
-    channel_counts,
-    conv_layer_names,
+    weighted_layer_names,
 )
 
 
@@ -70,12 +71,15 @@ def test_unknown_activation_is_rejected():
         build_model([Convolutional(1, 1, activation="mish")], (4, 4, 1), "bad")
 
 
-def test_model_keeps_specs_and_conv_names_follow_the_builder():
+def test_model_keeps_specs_and_weighted_names_follow_the_builder():
     specs = (Convolutional(4, 3, padding=1, batch_normalize=True, activation="leaky"), MaxPool(),
-             Convolutional(6, 1), Route((1, -1)), Reorg(2, "space_to_depth"), Convolutional(3, 1))
+             Convolutional(6, 1), Route((1, -1)), Reorg(2, "space_to_depth"), Convolutional(3, 1),
+             Local(2, 3, pad=True, activation="relu"), Connected(5, batch_normalize=True))
     model = build_model(specs, (8, 8, 2), "net")
     assert model.specs == specs
-    names = conv_layer_names(specs)
-    assert names == [("conv2d_1", "batch_normalization_1"), ("conv2d_2", None), ("conv2d_3", None)]
-    assert [model.get_layer(conv).kernel.shape[2] for conv, _ in names] == [2, 4, 40]
-    assert channel_counts(specs, 2) == [4, 4, 6, 10, 40, 3]
+    names = [(name, norm) for _, name, norm in weighted_layer_names(specs)]
+    assert names == [("conv2d_1", "batch_normalization_1"), ("conv2d_2", None), ("conv2d_3", None),
+                     ("locally_connected2d_1", None), ("dense_1", "batch_normalization_2")]
+    assert [model.get_layer(name).kernel.shape for name, _ in names] == [
+        (3, 3, 2, 4), (1, 1, 4, 6), (1, 1, 40, 3), (2 * 2, 3 * 3 * 3, 2), (2 * 2 * 2, 5)]
+    assert model.output_shape == (None, 5)

@@ -8,6 +8,8 @@ from PIL import Image
 
 from yad2k_style import cli
 from yad2k_style.assets import asset_path
+from yad2k_style.darknet import Header, parse_cfg, write_weights
+from yad2k_style.darknet.synthetic import random_convs
 from yad2k_style.detection.synthetic import EVALUATION_SEED, scenes
 from yad2k_style.detection.yolo import embedded
 from yad2k_style.face.samples import sample_paths
@@ -17,6 +19,7 @@ STYLIZE = "stylize W/scene.png W/scene.png --weights none --long-side 32 --steps
 WRITERS = [
     ("detect --json", "detect W/scene.png --json T/found.json", "found.json"),
     ("detect --out", "detect W/scene.png --out T/drawn", "drawn/scene.png"),
+    ("classify --json", "classify W/scene.png --model W/classifier --json T/top.json", "top.json"),
     ("evaluate --plot", "evaluate --scenes 3 --plot T/pr.png", "pr.png"),
     ("evaluate --json", "evaluate --scenes 3 --plot '' --json T/metrics.json", "metrics.json"),
     ("anchors --output", "anchors W/dataset -k 2 --output T/anchors.txt", "anchors.txt"),
@@ -41,7 +44,7 @@ REFUSED = [
     ("threshold", "detect --score-threshold -1 --out T/d1"),
     ("not an image", "detect W/notes.txt --out T/d2"),
     ("wrong kind of model", "segment --model yolov2-shapes --out T/d3"),
-    ("unknown model", "detect W/scene.png --model yolov3 --out T/d4 --json T/d4.json"),
+    ("unknown model", "detect W/scene.png --model yolov9 --out T/d4 --json T/d4.json"),
     ("missing start weights", "train W/dataset --out T/run --weights T/missing.weights.h5"),
     ("start weights not HDF5", "train W/dataset --out T/run --weights W/notes.txt"),
     ("freeze longer than training", "train W/dataset --out T/run --freeze-body-epochs 5 --epochs 2"),
@@ -67,6 +70,11 @@ def world(tmp_path_factory):
         (root / "dataset" / "labels" / f"{index}.txt").write_text("".join(rows))
     assert cli.main(["convert", str(asset_path(embedded.CFG_FILE)), str(asset_path(embedded.WEIGHTS_FILE)),
                      str(root / "model"), "--classes", str(asset_path(embedded.CLASSES_FILE))]) == 0
+    cfg = root / "classifier.cfg"  # a small Darknet classifier, random weights
+    cfg.write_text("[net]\nwidth=16\nheight=16\nchannels=3\n[convolutional]\nfilters=4\nsize=3\npad=1\n"
+                   "activation=relu\n[avgpool]\n[softmax]\n")
+    write_weights(root / "classifier.weights", Header(), random_convs(parse_cfg(cfg)))
+    assert cli.main(["convert", str(cfg), str(root / "classifier.weights"), str(root / "classifier")]) == 0
     shutil.copytree(asset_path("face"), root / "face", ignore=shutil.ignore_patterns("samples"))
     people = list(sample_paths().values())
     (root / "pairs.txt").write_text(f"{people[0][0]} {people[0][1]} 1\n{people[0][0]} {people[1][0]} 0\n"

@@ -205,3 +205,19 @@ def test_inference_form_matches_the_model(name, tmp_path):
     assert len(got) == len(want) == (2 if name == "yolov3-tiny" else 1)
     for ours, theirs in zip(got, want, strict=True):
         assert relative_difference(ours, theirs) <= 1e-5
+
+
+def test_a_truncated_connected_layer_is_one_line(tmp_path, capsys):
+    """YOLOv1-tiny's weights cut inside its [connected] layer (the last 40,000 floats gone)."""
+    from yad2k_style import cli
+
+    cfg, cfg_path, weights_path, _ = zoo_files(tmp_path, "yolov1-tiny", 128)
+    data = weights_path.read_bytes()
+    weights_path.write_bytes(data[:-160_000])
+    assert cli.main(["convert", str(cfg_path), str(weights_path), str(tmp_path / "model")]) == 2
+    needed = float_count(cfg)
+    assert capsys.readouterr().err.splitlines() == [
+        f"yad2k-style: error: {weights_path}: truncated: {cfg_path} needs {needed:,} floats, the file has "
+        f"{needed - 40_000:,}; they run out in layer 14 ([connected] at {cfg_path}:112), which needs "
+        f"{1470 * (1 + 256 * 2 * 2):,} floats from float {needed - 1470 * (1 + 256 * 2 * 2):,}"]
+    assert not (tmp_path / "model").exists()

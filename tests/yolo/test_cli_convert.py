@@ -89,9 +89,9 @@ def test_cfg_weights_mismatch(darknet_files, tmp_path, capsys):
 
 def test_unknown_section(cfg_file, tiny, tmp_path, capsys):
     _, weights = tiny
-    cfg = cfg_file("bad", text=tiny[0].read_text().replace("[maxpool]", "[upsample]", 1))
+    cfg = cfg_file("bad", text=tiny[0].read_text().replace("[maxpool]", "[lstm]", 1))
     problem = run_failing(["convert", cfg, weights, tmp_path / "out"], capsys, tmp_path / "out")
-    assert problem == f"{cfg}:36: unsupported section [upsample]"
+    assert problem == f"{cfg}:36: unsupported section [lstm]"
 
 
 def test_missing_key(cfg_file, tiny, tmp_path, capsys):

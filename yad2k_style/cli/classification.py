@@ -16,7 +16,7 @@ def register(subcommands):
                     "probability. Prints the top classes of each image.")
     classify.add_argument("paths", nargs="+", metavar="PATH", help="images, or directories of images")
     classify.add_argument("--model", required=True, metavar="DIR",
-                          help="model directory written by convert from a classifier cfg")
+                          help="(required) model directory written by convert from a classifier cfg")
     classify.add_argument("--labels", metavar="FILE", help="class names, one per line, in output order "
                           "(default: the model directory's; classes are named by index without)")
     classify.add_argument("--top", type=int, default=5, help="classes shown per image (default 5)")

@@ -202,6 +202,8 @@ def read_weights(path, cfg, allow_extra=False, progress=False, load_kernel=None)
         for position, layout in enumerate(layouts(cfg)):
             where = cfg.where(layout.index)
             head = np.fromfile(file, FLOAT, min(layout.head, available - offset))
+            if layout.batch_normalize and not layout.norm_last and head.size == layout.head:
+                _check_variances(head[-layout.outputs:], path, where)  # misaligned: before "truncated"
             _check_finite(head, path, where, "biases or batch-norm values")
             if available - offset < layout.floats:
                 raise WeightsCountError(
@@ -264,19 +266,23 @@ def _kernel_chunks(file, shape, check):
 
 
 def _layer_weights(head, kernel, tail, layout, path, where):
-    """The :class:`LayerWeights` of a layer's floats before the kernel, its kernel and the floats after.
-
-    Darknet's rolling variances are never negative: if the floats read as variances are, the file's
-    floats are misaligned with the cfg's layers (a :class:`WeightsMismatchError`)."""
+    """The :class:`LayerWeights` of a layer's floats before the kernel, its kernel and the floats after
+    (their variances checked)."""
     biases = head[:layout.biases]
     if not layout.batch_normalize:
         return LayerWeights(biases, kernel)
     scales, mean, variance = np.split(tail if layout.norm_last else head[layout.biases:], 3)
+    _check_variances(variance, path, where)
+    return LayerWeights(biases, kernel, scales, mean, variance, layout.norm_last)
+
+
+def _check_variances(variance, path, where):
+    """Darknet's rolling variances are never negative: if the floats read as variances are, the file's
+    floats are misaligned with the cfg's layers (a :class:`WeightsMismatchError`)."""
     if not np.all(np.isfinite(variance) & (variance >= 0)):
         raise WeightsMismatchError(
             path, f"the floats do not fit the cfg: {where} reads negative or non-finite batch-norm "
                   f"variances, so the file was written for a different cfg")
-    return LayerWeights(biases, kernel, scales, mean, variance, layout.norm_last)
 
 
 def write_weights(path, header, convs):
