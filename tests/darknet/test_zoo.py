@@ -58,24 +58,21 @@ def test_the_zoo_is_darknets_cfg_folder_without_its_recurrent_networks():
     assert {"yolov1", "yolo9000", "yolov3", "darknet53", "resnet152", "densenet201", "vgg-16"} <= set(ZOO)
 
 
-def _check_layers(name, tmp_path):
+def fast_then_slow(fast, names=None):
+    """``names`` (default: the zoo) as parameters: those in ``fast`` run every time, the others are
+    ``slow``."""
+    names = sorted(ZOO if names is None else names)
+    return [name if name in fast else pytest.param(name, marks=pytest.mark.slow) for name in names]
+
+
+@pytest.mark.parametrize("name", fast_then_slow(FAST_LAYERS))
+def test_layers_match_darknets_forward(name, tmp_path):
     cfg, *_, convs = zoo_files(tmp_path, name, size_of(name))
     results = layer_by_layer(cfg, convs)
     assert len(results) >= len(cfg.layers) - 3  # all but heads and plain reorgs
     for index, spec, difference in results:
         tolerance = 1e-4 if isinstance(spec, Convolutional) and spec.batch_normalize else 1e-5
         assert difference <= tolerance, f"{name} {cfg.where(index)}: {difference:.2e}"
-
-
-@pytest.mark.parametrize("name", FAST_LAYERS)
-def test_layers_match_darknets_forward(name, tmp_path):
-    _check_layers(name, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(ZOO) - set(FAST_LAYERS)))
-def test_every_cfg_matches_darknets_forward(name, tmp_path):
-    _check_layers(name, tmp_path)
 
 
 def opencv_comparable(text):
@@ -89,7 +86,8 @@ def opencv_comparable(text):
     return "".join(sections)
 
 
-def _check_opencv(name, tmp_path):
+@pytest.mark.parametrize("name", fast_then_slow(FAST_OPENCV, set(ZOO) - set(OPENCV_CANNOT)))
+def test_matches_opencv(name, tmp_path):
     text = opencv_comparable(resized(zoo_cfg(name).read_text(), size_of(name)))
     cfg, cfg_path, weights_path, _ = zoo_files(tmp_path, name, text=text)
     model = read_darknet(cfg_path, weights_path).model
@@ -109,17 +107,6 @@ def _check_opencv(name, tmp_path):
         assert relative_difference(ours, theirs.reshape(ours.shape)) <= 1e-3
 
 
-@pytest.mark.parametrize("name", FAST_OPENCV)
-def test_matches_opencv(name, tmp_path):
-    _check_opencv(name, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(ZOO) - set(OPENCV_CANNOT) - set(FAST_OPENCV)))
-def test_every_cfg_opencv_runs_matches_it(name, tmp_path):
-    _check_opencv(name, tmp_path)
-
-
 @pytest.mark.parametrize("name", sorted(OPENCV_CANNOT))
 def test_opencv_cannot_run_these(name, tmp_path):
     """The cfgs left to the NumPy ports: OpenCV refuses them (so the list above is not a convenience)."""
@@ -130,7 +117,8 @@ def test_opencv_cannot_run_these(name, tmp_path):
         net.forward()
 
 
-def _check_round_trip(name, tmp_path):
+@pytest.mark.parametrize("name", fast_then_slow(FAST_ROUND_TRIP))
+def test_convert_export_round_trip(name, tmp_path):
     cfg, cfg_path, weights_path, _ = zoo_files(tmp_path, name, size_of(name))
     classes = None
     if name == "yolov3-openimages":  # 601 classes: Darknet's names file is not packaged
@@ -140,17 +128,6 @@ def _check_round_trip(name, tmp_path):
     export(tmp_path / "model", tmp_path / "back.cfg", tmp_path / "back.weights")
     assert (tmp_path / "back.weights").read_bytes() == weights_path.read_bytes()
     assert parse_cfg(tmp_path / "back.cfg").layers == cfg.layers
-
-
-@pytest.mark.parametrize("name", FAST_ROUND_TRIP)
-def test_convert_export_round_trip(name, tmp_path):
-    _check_round_trip(name, tmp_path)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(set(ZOO) - set(FAST_ROUND_TRIP)))
-def test_every_cfg_round_trips(name, tmp_path):
-    _check_round_trip(name, tmp_path)
 
 
 def test_parameter_counts_are_the_floats_darknet_reads():

@@ -26,16 +26,28 @@ def yolo_head(feats, anchors, num_classes):
         raise ValueError(f"yolo_head: {channels} output channels, expected {num_anchors} anchors × "
                          f"(5 + {num_classes} classes) = {num_anchors * (5 + num_classes)}")
     shape = tf.shape(feats)
-    height, width = shape[1], shape[2]
-    feats = tf.reshape(feats, [-1, height, width, num_anchors, 5 + num_classes])
-    columns, rows = tf.meshgrid(tf.range(width), tf.range(height))  # each (H, W)
-    cell_offset = tf.cast(tf.stack([columns, rows], axis=-1), feats.dtype)[None, :, :, None, :]
-    grid_wh = tf.cast(tf.stack([width, height]), feats.dtype)
-    box_xy = (tf.sigmoid(feats[..., :2]) + cell_offset) / grid_wh
-    box_wh = tf.exp(feats[..., 2:4]) * anchors / grid_wh
+    feats = tf.reshape(feats, [-1, shape[1], shape[2], num_anchors, 5 + num_classes])
+    box_xy, box_wh = grid_boxes(feats, anchors)
     box_confidence = tf.sigmoid(feats[..., 4:5])
     box_class_probs = tf.nn.softmax(feats[..., 5:])
     return box_xy, box_wh, box_confidence, box_class_probs
+
+
+def grid_boxes(feats, anchors, input_size=None):
+    """The boxes of raw features ``feats`` (batch, H, W, A, ≥ 4) whose first four entries are
+    ``t_x, t_y, t_w, t_h``, relative to the image: centres ``(c + σ(t_x)) / W``, ``(r + σ(t_y)) / H``
+    (each (batch, H, W, A, 2)) and sizes ``anchor · exp(t)`` over the grid's size, ``anchors`` (A, 2)
+    ``(w, h)`` being in grid cells (YOLOv2); or over ``input_size`` (height, width) when given, the
+    anchors being in its pixels (YOLOv3)."""
+    shape = tf.shape(feats)
+    height, width = shape[1], shape[2]
+    columns, rows = tf.meshgrid(tf.range(width), tf.range(height))  # each (H, W)
+    cell_offset = tf.cast(tf.stack([columns, rows], axis=-1), feats.dtype)[None, :, :, None, :]
+    grid_wh = tf.cast(tf.stack([width, height]), feats.dtype)
+    scale = grid_wh if input_size is None else tf.constant(input_size[::-1], feats.dtype)
+    box_xy = (tf.sigmoid(feats[..., :2]) + cell_offset) / grid_wh
+    box_wh = tf.exp(feats[..., 2:4]) * np.asarray(anchors, feats.dtype.as_numpy_dtype) / scale
+    return box_xy, box_wh
 
 
 def yolo_boxes_to_corners(box_xy, box_wh):

@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from yad2k_style.darknet.tree import hierarchy_probabilities, tree_depth
+from yad2k_style.detection.yolo.head import grid_boxes
 from yad2k_style.layers import group_ids, tree_softmax
 
 #: Darknet's ``hier_thresh`` (``test_detector``'s default).
@@ -68,13 +69,8 @@ def tree_region_head(features, anchors, tree, hier_thresh=HIER_THRESH):
     anchors = np.asarray(anchors, np.float32).reshape(-1, 2)
     count, size = len(anchors), tree.size
     shape = tf.shape(features)
-    height, width = shape[1], shape[2]
-    features = tf.reshape(features, [-1, height, width, count, 5 + size])
-    columns, rows = tf.meshgrid(tf.range(width), tf.range(height))
-    offset = tf.cast(tf.stack([columns, rows], axis=-1), features.dtype)[None, :, :, None, :]
-    grid = tf.cast(tf.stack([width, height]), features.dtype)
-    box_xy = tf.reshape((tf.sigmoid(features[..., :2]) + offset) / grid, [shape[0], -1, 2])
-    box_wh = tf.reshape(tf.exp(features[..., 2:4]) * anchors / grid, [shape[0], -1, 2])
+    features = tf.reshape(features, [-1, shape[1], shape[2], count, 5 + size])
+    box_xy, box_wh = (tf.reshape(t, [shape[0], -1, 2]) for t in grid_boxes(features, anchors))
     objectness = tf.reshape(tf.sigmoid(features[..., 4]), [-1])
     conditional = tree_softmax(tf.reshape(features[..., 5:], [-1, size]), list(tree.group_sizes))
     top = top_prediction(hierarchy_probabilities(conditional, tree), tree, hier_thresh)

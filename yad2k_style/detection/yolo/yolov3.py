@@ -8,8 +8,9 @@ outputs σ(t_c), not a softmax. A box's score for class c is σ(t_o)·σ(t_c). T
 merged before non-max suppression.
 """
 
-import numpy as np
 import tensorflow as tf
+
+from yad2k_style.detection.yolo.head import grid_boxes
 
 
 def yolo_layer_head(features, spec, input_size):
@@ -20,16 +21,10 @@ def yolo_layer_head(features, spec, input_size):
     ``box_scores`` (batch, H·W·A, C), in the order (row, column, anchor).
     """
     features = tf.convert_to_tensor(features)
-    anchors = np.asarray(spec.masked_anchors, np.float32) / np.asarray(input_size[::-1], np.float32)
-    count, classes = len(anchors), spec.classes
+    count, classes = len(spec.mask), spec.classes
     shape = tf.shape(features)
-    height, width = shape[1], shape[2]
-    features = tf.reshape(features, [-1, height, width, count, 5 + classes])
-    columns, rows = tf.meshgrid(tf.range(width), tf.range(height))
-    offset = tf.cast(tf.stack([columns, rows], axis=-1), features.dtype)[None, :, :, None, :]
-    grid = tf.cast(tf.stack([width, height]), features.dtype)
-    box_xy = (tf.sigmoid(features[..., :2]) + offset) / grid
-    box_wh = tf.exp(features[..., 2:4]) * anchors
+    features = tf.reshape(features, [-1, shape[1], shape[2], count, 5 + classes])
+    box_xy, box_wh = grid_boxes(features, spec.masked_anchors, input_size)
     box_scores = tf.sigmoid(features[..., 4:5]) * tf.sigmoid(features[..., 5:])
     return (tf.reshape(box_xy, [shape[0], -1, 2]), tf.reshape(box_wh, [shape[0], -1, 2]),
             tf.reshape(box_scores, [shape[0], -1, classes]))
