@@ -61,16 +61,22 @@ class Artifact:
     @property
     def darknet_cfg(self):
         """The parsed ``model.cfg`` of a converted Darknet model (None for other models)."""
-        architecture = self.info.get("architecture", {})
-        if architecture.get("kind") != "darknet":
-            return None
-        return parse_cfg(Path(self.path) / architecture["cfg"])
+        return darknet_cfg(self.path, self.info)
 
     @property
     def darknet_header(self):
         """The Darknet weights header a converted model came with (None for other models)."""
         header = self.info.get("architecture", {}).get("header")
         return None if header is None else Header(**header)
+
+
+def darknet_cfg(directory, info):
+    """The parsed ``model.cfg`` of the model directory ``directory`` whose ``model.json`` is ``info``, or
+    None when its architecture is not a Darknet cfg."""
+    architecture = info.get("architecture", {})
+    if architecture.get("kind") != "darknet":
+        return None
+    return parse_cfg(Path(directory) / architecture["cfg"])
 
 
 def registry_architecture(name, **arguments):

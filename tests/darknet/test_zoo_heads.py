@@ -158,3 +158,18 @@ def test_detect_runs_every_generation(name, size, tmp_path, capsys):
     found = json.loads((tmp_path / "found.json").read_text())
     assert found, "random weights find something at a score of 0.05"
     capsys.readouterr()
+
+
+def test_training_stays_yolov2s(tmp_path, shapes_dataset, capsys):
+    """train starts from a YOLOv2 detector or a classifier's backbone; another generation's heads are
+    refused before anything is written."""
+    _, cfg_path, weights_path, _ = zoo_files(tmp_path, "yolov3-tiny", 96)
+    assert cli.main(["convert", str(cfg_path), str(weights_path), str(tmp_path / "v3")]) == 0
+    shapes_dataset(tmp_path / "data", count=2)
+    capsys.readouterr()
+    assert cli.main(["train", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--weights",
+                     str(tmp_path / "v3")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"yad2k-style: error: --weights {tmp_path / 'v3'}: a network with YOLOv3's [yolo] heads; train "
+        f"starts YOLOv2 from a YOLOv2 detector or a classifier's backbone")
+    assert not (tmp_path / "run").exists()

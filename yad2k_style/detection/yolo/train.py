@@ -18,6 +18,7 @@ from yad2k_style.assets import read_anchors, write_anchors, write_classes
 from yad2k_style.detection.yolo.loss import PRIOR_IMAGES, RECIPES, PriorMatching, YoloLoss, YoloLossParts
 from yad2k_style.errors import YadError
 from yad2k_style.files import atomic_path
+from yad2k_style.netspec import Region
 
 STAGE1_WEIGHTS = "stage1.weights.h5"
 FINAL_KERAS = "final.keras"
@@ -188,6 +189,17 @@ class TrainingConfig:
     verbose: int = 1
 
 
+def _check_start_heads(directory):
+    """A model directory to start from: a YOLOv2 detector or a classifier (its backbone), not another
+    YOLO generation, whose layers would fit YOLOv2's only by accident."""
+    cfg = artifacts.darknet_cfg(directory, artifacts.read_info(directory))
+    heads = cfg.heads if cfg else []
+    if heads and not (isinstance(heads[-1], Region) and heads[-1].tree is None):
+        kind = {"Yolo": "YOLOv3's [yolo]", "Detection": "YOLOv1's [detection]", "Region": "YOLO9000's tree"}
+        raise YadError(f"--weights {directory}: a network with {kind[type(heads[-1]).__name__]} heads; train "
+                       f"starts YOLOv2 from a YOLOv2 detector or a classifier's backbone")
+
+
 def train_on_dataset(config):
     """Train ``config.model`` on a labelled dataset (YOLO txt, VOC or COCO) into the model directory
     ``config.out`` (``model.weights.h5`` + ``model.json``, ``final.keras``, ``anchors.txt``,
@@ -199,10 +211,15 @@ def train_on_dataset(config):
     entry = registry.get(config.model)
     if entry.task != "detection":
         raise YadError(f"{config.model} is a {entry.task} model; train takes a detection model")
+    trainable = registry.names("detection", "detection.yolo")
+    if config.model not in trainable:
+        raise YadError(f"{config.model}: train trains YOLOv2's [region] models ({', '.join(trainable)})")
     _finished_epochs(Path(config.out), config.epochs)  # refuse a finished run before any work
     start = None
     if config.weights:
         start = Path(config.weights)
+        if start.is_dir():
+            _check_start_heads(start)
         start = training.check_weights_file(start / artifacts.WEIGHTS_FILE if start.is_dir() else start)
     dataset = read_dataset(config.dataset)
     input_shape = (*config.input_size, 3) if config.input_size else entry.input_shape
