@@ -198,3 +198,49 @@ def test_a_truncated_connected_layer_is_one_line(tmp_path, capsys):
         f"{needed - 40_000:,}; they run out in layer 14 ([connected] at {cfg_path}:112), which needs "
         f"{1470 * (1 + 256 * 2 * 2):,} floats from float {needed - 1470 * (1 + 256 * 2 * 2):,}"]
     assert not (tmp_path / "model").exists()
+
+
+def test_shortcut_across_sizes_by_hand():
+    """``shortcut_cpu``'s rule on numbers worked by hand: a 4×4×2 source into a 2×2×3 map takes every
+    second pixel (stride 2) into the first two channels, ``alpha * previous + beta * source``; the third
+    channel keeps ``previous``. The other way round (2×2×3 into 4×4×2) writes every second pixel."""
+    import darknet_numpy as dn
+
+    from yad2k_style.layers import darknet_shortcut
+
+    big = np.arange(32, dtype=np.float32).reshape(1, 4, 4, 2)
+    small = np.full((1, 2, 2, 3), 100, np.float32)
+    got = darknet_shortcut([big, small], alpha=0.5, beta=2.0).numpy()[0]
+    want = np.full((2, 2, 3), 100, np.float32)
+    want[:, :, :2] = 50 + 2 * big[0, ::2, ::2]
+    np.testing.assert_array_equal(got, want)
+    assert got[1, 1, 0] == 50 + 2 * 20  # source pixel (2, 2), channel 0: 2·(4·2 + 2)·2 = 20
+    got = darknet_shortcut([small, big], alpha=1.0, beta=1.0).numpy()[0]
+    want = big[0].copy()
+    want[::2, ::2] += 100
+    np.testing.assert_array_equal(got, want)
+    for source, previous in ((big, small), (small, big)):
+        np.testing.assert_array_equal(
+            darknet_shortcut([source, previous], alpha=0.5, beta=2.0).numpy()[0].transpose(2, 0, 1),
+            dn.shortcut(previous[0].transpose(2, 0, 1), source[0].transpose(2, 0, 1), 0.5, 2.0))
+
+
+def test_local_layer_by_hand():
+    """A 3×3 [local] layer with pad=1 whose kernel at each location picks one input pixel (a different
+    one at each location) and adds that location's bias: Darknet's port agrees."""
+    import darknet_numpy as dn
+
+    from yad2k_style.layers import LocallyConnected2D
+
+    x = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
+    layer = LocallyConnected2D(1, 3, 1, 1, (3, 3))
+    layer.build(x.shape)
+    kernel = np.zeros((9, 9, 1), np.float32)
+    kernel[np.arange(9), [4, 5, 3, 7, 4, 1, 0, 8, 4]] = 1  # taps 0 and 8 of the last row fall on padding
+    layer.set_weights([kernel, np.arange(9, dtype=np.float32).reshape(3, 3, 1) / 10])
+    got = layer(x).numpy()[0, ..., 0]
+    np.testing.assert_allclose(got, [[1.0, 3.1, 2.2], [7.3, 5.4, 3.5], [0.6, 0.7, 9.8]], rtol=1e-6)
+    darknet_kernel = kernel.reshape(9, 3, 3, 1, 1).transpose(0, 4, 3, 1, 2)  # (locations, n, c, h, w)
+    want = dn.forward_local(x[0].transpose(2, 0, 1), darknet_kernel.ravel(), np.arange(9) / 10, 1, 3, 1, 1,
+                            "linear")
+    np.testing.assert_allclose(got, want[0], rtol=1e-6)
