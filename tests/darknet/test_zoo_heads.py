@@ -115,6 +115,11 @@ def test_yolov3_head_matches_get_yolo_detections():
                                                         input_size[1], input_size[0], thresh=0.0))
     np.testing.assert_allclose(np.concatenate([box_xy, box_wh], -1), boxes, rtol=1e-5)
     np.testing.assert_allclose(scores, probs, rtol=1e-6)
+    # by hand: all zeros put each box at its cell's centre, its anchor's size in input pixels, score ¼
+    box_xy, box_wh, scores = ours(*yolo_layer_head(np.zeros_like(features), spec, input_size))
+    np.testing.assert_allclose(box_xy[(2 * width + 3) * 3 + 1], [3.5 / 5, 2.5 / 4])
+    np.testing.assert_allclose(box_wh[1], [156 / 160, 198 / 128])  # anchor 7 of yolov3.cfg: 156×198
+    np.testing.assert_allclose(scores, 0.25)
 
 
 def test_yolov3_boxes_after_nms_match_opencv(tmp_path):
