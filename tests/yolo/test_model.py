@@ -87,8 +87,8 @@ def test_other_anchor_counts_and_registry():
     model = yolo_v2((416, 416, 3), num_anchors=3, num_classes=2)
     assert model.output_shape == (None, 13, 13, 3 * 7)
     assert create_model("yolov2-voc").output_shape == (None, 13, 13, 125)
-    with pytest.raises(ValueError, match="unknown model 'yolov3'; registered models: yolov2, yolov2-voc"):
-        create_model("yolov3")
+    with pytest.raises(ValueError, match="unknown model 'yolov9'; registered models: yolov2, yolov2-voc"):
+        create_model("yolov9")
 
 
 def test_darknet19_classifier():
