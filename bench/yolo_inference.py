@@ -34,8 +34,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from timing import median_seconds, print_table  # noqa: E402
 
 MODELS = {"yolov2": 608, "yolov2-tiny": 416, "yolov3": 416}
-#: Paths that run one output only (LiteRT's runner): not for YOLOv3's three.
-SINGLE_OUTPUT_PATHS = ("tflite fp32 (LiteRT)", "int8 (LiteRT)")
 PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default", "bf16",
          "tflite fp32 (LiteRT)", "int8 (LiteRT)")
 JPEGS = 64
@@ -92,7 +90,8 @@ def make_path(path, cfg_path, weights_path, batch):
     model = darknet_to_keras(cfg, read_weights(weights_path, cfg))
     if "LiteRT" in path:
         calibration = np.random.default_rng(1).uniform(0, 1, (8, *cfg.net.input_shape)).astype(np.float32)
-        network = LiteRTNetwork(tflite_bytes(model, calibration if path.startswith("int8") else None))
+        shapes = [tuple(output.shape[1:]) for output in model.outputs]
+        network = LiteRTNetwork(tflite_bytes(model, calibration if path.startswith("int8") else None), shapes)
         return lambda: network.run(x)
     network = {
         "keras model(x)": functools.partial(model, training=False),
@@ -105,19 +104,17 @@ def make_path(path, cfg_path, weights_path, batch):
     return lambda: tf.nest.map_structure(np.asarray, network(x))
 
 
-def available_paths(name="yolov2"):
-    """:data:`PATHS` that this machine can run for model ``name`` (bf16 needs AVX512-BF16, AMX or a GPU;
-    YOLOv3's three outputs are not for LiteRT's runner)."""
+def available_paths():
+    """:data:`PATHS` that this machine can run (bf16 needs AVX512-BF16, AMX or a GPU)."""
     from yad2k_style.inference import bf16_unsupported
 
-    return [path for path in PATHS if (path != "bf16" or bf16_unsupported() is None)
-            and (name != "yolov3" or path not in SINGLE_OUTPUT_PATHS)]
+    return [path for path in PATHS if path != "bf16" or bf16_unsupported() is None]
 
 
 def latency_table(name, runs, batch):
     """Median ms per call of every available path (batch ``batch``), interleaved; and each path's
     max |output − plain model's output| / max |plain model's output| (OpenCV's transposed to NHWC)."""
-    paths = available_paths(name)
+    paths = available_paths()
     with tempfile.TemporaryDirectory() as directory:
         files = darknet_files(name, directory)
         functions = [make_path(path, *files, batch) for path in paths]
@@ -280,7 +277,7 @@ def main():
         memory = results["peak memory MB"] = {}
         print("\npeak resident memory, each in a child process (batch 1; baseline: imports + files)")
         for name in args.models:
-            for path in ["baseline", *available_paths(name)]:
+            for path in ["baseline", *available_paths()]:
                 memory[f"{name} {path}"] = peak = peak_memory(name, path, 1)
                 print(f"  {name:<12}{path:<22}{peak:>8.0f} MB")
     if args.layers:

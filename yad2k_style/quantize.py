@@ -39,28 +39,44 @@ def tflite_bytes(model, calibration=None):
 
 class LiteRTNetwork:
     """A TFLite flatbuffer run by LiteRT, called like the network: float32 (B, H, W, C) → float32
-    outputs (B, …), one image at a time (the flatbuffer has batch 1)."""
+    outputs (B, …), one image at a time (the flatbuffer has batch 1). A network of several outputs
+    (YOLOv3's heads) gives a list, in the order of ``output_shapes`` (each output's shape without the
+    batch axis, all different: TFLite may order its outputs otherwise)."""
 
-    def __init__(self, flatbuffer):
+    def __init__(self, flatbuffer, output_shapes=None):
         from ai_edge_litert.interpreter import Interpreter
 
         self._interpreter = Interpreter(model_content=flatbuffer, num_threads=os.cpu_count())
         self._interpreter.allocate_tensors()
-        (self._input,), (self._output,) = (self._interpreter.get_input_details(),
-                                           self._interpreter.get_output_details())
-        self.output_shape = tuple(int(n) for n in self._output["shape"][1:])
+        (self._input,) = self._interpreter.get_input_details()
+        details = self._interpreter.get_output_details()
+        by_shape = {tuple(int(n) for n in detail["shape"][1:]): detail for detail in details}
+        if len(details) > 1:
+            wanted = [tuple(shape) for shape in output_shapes or ()]
+            if len(by_shape) != len(details) or sorted(wanted) != sorted(by_shape):
+                raise ValueError(f"LiteRTNetwork: outputs of shapes {sorted(by_shape)} cannot be matched to "
+                                 f"{wanted}")
+            details = [by_shape[shape] for shape in wanted]
+        self._outputs = details
+        self.output_shapes = [tuple(int(n) for n in detail["shape"][1:]) for detail in details]
 
     def run(self, images):
-        """NumPy float32 (B, H, W, C) → NumPy float32 (B, …)."""
-        outputs = np.empty((len(images), *self.output_shape), np.float32)
+        """NumPy float32 (B, H, W, C) → NumPy float32 (B, …), or a list of them."""
+        outputs = [np.empty((len(images), *shape), np.float32) for shape in self.output_shapes]
         for index, image in enumerate(np.asarray(images, np.float32)):
             self._interpreter.set_tensor(self._input["index"], image[None])
             self._interpreter.invoke()
-            outputs[index] = self._interpreter.get_tensor(self._output["index"])[0]
-        return outputs
+            for output, detail in zip(outputs, self._outputs, strict=True):
+                output[index] = self._interpreter.get_tensor(detail["index"])[0]
+        return outputs if len(outputs) > 1 else outputs[0]
 
     def __call__(self, images):
-        """Inside or outside a ``tf.function``: a float32 tensor (B, H, W, C) → float32 tensor (B, …)."""
-        outputs = tf.numpy_function(self.run, [images], tf.float32, stateful=True)
-        outputs.set_shape([images.shape[0], *self.output_shape])
-        return outputs
+        """Inside or outside a ``tf.function``: a float32 tensor (B, H, W, C) → float32 tensor (B, …), or
+        a list of them."""
+        several = len(self.output_shapes) > 1
+        outputs = tf.numpy_function(self.run, [images], [tf.float32] * len(self.output_shapes) if several
+                                    else tf.float32, stateful=True)
+        outputs = outputs if several else [outputs]
+        for output, shape in zip(outputs, self.output_shapes, strict=True):
+            output.set_shape([images.shape[0], *shape])
+        return outputs if several else outputs[0]

@@ -178,3 +178,18 @@ def test_training_stays_yolov2s(tmp_path, shapes_dataset, capsys):
         f"yad2k-style: error: --weights {tmp_path / 'v3'}: a network with YOLOv3's [yolo] heads; train "
         f"starts YOLOv2 from a YOLOv2 detector or a classifier's backbone")
     assert not (tmp_path / "run").exists()
+
+
+def test_litert_gives_yolov3s_outputs_in_the_models_order(tmp_path):
+    """TFLite may list a network's outputs in another order; LiteRTNetwork puts them back by shape, so
+    ``--precision int8`` decodes YOLOv3's heads (here the float32 flatbuffer: equal to float round-off)."""
+    from yad2k_style.quantize import LiteRTNetwork, tflite_bytes
+
+    _, cfg_path, weights_path, _ = zoo_files(tmp_path, "yolov3-tiny", 96)
+    model = read_darknet(cfg_path, weights_path).model
+    network = LiteRTNetwork(tflite_bytes(model), [tuple(output.shape[1:]) for output in model.outputs])
+    x = np.random.default_rng(0).uniform(0, 1, (2, 96, 96, 3)).astype(np.float32)
+    got, want = network(x), model(x)
+    assert [tuple(t.shape) for t in got] == [(2, 3, 3, 255), (2, 6, 6, 255)]
+    for ours, theirs in zip(got, want, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4 * float(np.abs(theirs).max()))

@@ -100,7 +100,8 @@ class Detector(ImageDetector):
         if precision == "bf16" and bf16_unsupported():
             raise YadError(f"precision bf16: {bf16_unsupported()}")
         if precision == "int8":
-            return LiteRTNetwork(tflite_bytes(self.model, self.calibration_inputs(calibration)))
+            shapes = [tuple(output.shape[1:]) for output in self.model.outputs]
+            return LiteRTNetwork(tflite_bytes(self.model, self.calibration_inputs(calibration)), shapes)
         if not fast:
             return functools.partial(self.model, training=False)
         return InferenceNetwork(self.model, precision=precision)
