@@ -135,13 +135,16 @@ def register(subcommands):
         "convert", help="convert a Darknet cfg + weights into a model directory",
         description="Read a Darknet cfg and its .weights (streamed, checked against the cfg's size) into a "
                     "new model directory: model.weights.h5, model.cfg and model.json with the class "
-                    "names and the [region]'s anchors. detect, evaluate, export and train --weights take "
-                    "it. OUT must not exist; a failed conversion leaves nothing.")
+                    "names and the [region]'s anchors. Every vision network of Darknet's cfg folder "
+                    "converts: YOLOv1, YOLOv2, YOLO9000 and YOLOv3 (detect and evaluate take them) and "
+                    "the classifiers (classify takes them); export takes any, train --weights a YOLOv2 "
+                    "detector or a classifier. "
+                    "OUT must not exist; a failed conversion leaves nothing.")
     convert.add_argument("cfg", help="Darknet .cfg file")
     convert.add_argument("weights", help="Darknet .weights file")
     convert.add_argument("out", help="model directory to create (model.weights.h5, model.cfg, model.json)")
     convert.add_argument("--classes", metavar="FILE", help="class names, one per line (default: COCO's "
-                         "for 80 classes, VOC's for 20)")
+                         "for 80 classes, VOC's for 20, the WordTree's for YOLO9000 and darknet9000)")
     convert.add_argument("--reorg", choices=("darknet", "space_to_depth"),
                          help="order for every reorg layer: darknet (Darknet's own, the default for [reorg]) "
                          "or space_to_depth (the course's/YAD2K's model)")
