@@ -35,7 +35,13 @@ from timing import median_seconds, print_table  # noqa: E402
 
 MODELS = {"yolov2": 608, "yolov2-tiny": 416, "yolov3": 416}
 PATHS = ("opencv", "keras model(x)", "tf.function(model)", "folded, direct", "default", "bf16",
-         "tflite fp32 (LiteRT)", "int8 (LiteRT)")
+         "tflite fp32 (LiteRT)", "int8 (LiteRT)", "onnxruntime fp32", "openvino fp32", "openvino bf16",
+         "openvino int8 (NNCF)", "ours: --runtime openvino bf16", "ours: --runtime openvino int8")
+#: The other runtimes' own paths (the Keras model converted as their users would, default settings but
+#: the precision) and ours through them (``--runtime``: our ONNX export, :mod:`yad2k_style.runtimes`).
+RUNTIME_PATHS = {path: path.split()[0] if not path.startswith("ours") else "openvino" for path in PATHS
+                 if path.startswith(("onnxruntime", "openvino", "ours"))}
+CALIBRATION = 8  # int8 calibration images (seeded uniform noise), the same for LiteRT and NNCF
 JPEGS = 64
 MB = 1024 * 1024
 
@@ -88,8 +94,11 @@ def make_path(path, cfg_path, weights_path, batch):
 
         return run
     model = darknet_to_keras(cfg, read_weights(weights_path, cfg))
+    calibration = np.random.default_rng(1).uniform(0, 1, (CALIBRATION, *cfg.net.input_shape))
+    calibration = calibration.astype(np.float32)
+    if path in RUNTIME_PATHS:
+        return runtime_path(path, model, x, calibration)
     if "LiteRT" in path:
-        calibration = np.random.default_rng(1).uniform(0, 1, (8, *cfg.net.input_shape)).astype(np.float32)
         shapes = [tuple(output.shape[1:]) for output in model.outputs]
         network = LiteRTNetwork(tflite_bytes(model, calibration if path.startswith("int8") else None), shapes)
         return lambda: network.run(x)
@@ -104,17 +113,59 @@ def make_path(path, cfg_path, weights_path, batch):
     return lambda: tf.nest.map_structure(np.asarray, network(x))
 
 
+def runtime_path(path, model, x, calibration):
+    """A zero-argument function running ``model`` on ``x`` by one of :data:`RUNTIME_PATHS`."""
+    from yad2k_style import runtimes
+
+    if path.startswith("ours"):
+        precision = path.split()[-1]
+        network = runtimes.OpenVinoNetwork(model, precision, calibration if precision == "int8" else None)
+        return lambda: network.run(x)
+    if path == "onnxruntime fp32":
+        network = runtimes.OnnxRuntimeNetwork(model)
+        return lambda: network.run(x)
+    import openvino
+
+    converted = openvino.convert_model(model, example_input=x)   # OpenVINO's own TensorFlow front end
+    if path.endswith("(NNCF)"):
+        converted = runtimes.quantize_openvino(converted, calibration)
+    precision = {"openvino fp32": "f32", "openvino bf16": "bf16"}.get(path)
+    compiled = openvino.Core().compile_model(converted, "CPU", {"INFERENCE_PRECISION_HINT": precision}
+                                             if precision else {})
+    request = compiled.create_infer_request()
+    return lambda: [np.array(output) for output in request.infer([x]).values()]
+
+
 def available_paths():
-    """:data:`PATHS` that this machine can run (bf16 needs AVX512-BF16, AMX or a GPU)."""
+    """:data:`PATHS` that this machine can run (bf16 needs AVX512-BF16, AMX or a GPU; the runtimes the
+    ``deploy`` extra), and why each other one cannot."""
+    import importlib.util
+
     from yad2k_style.inference import bf16_unsupported
 
-    return [path for path in PATHS if path != "bf16" or bf16_unsupported() is None]
+    skipped = {}
+    for path, module in RUNTIME_PATHS.items():
+        needs = ["tf2onnx", module] + (["nncf"] if "int8" in path else [])
+        missing = [name for name in needs if importlib.util.find_spec(name) is None]
+        if missing:
+            skipped[path] = f"skipped: not installed ({', '.join(missing)})"
+        elif "bf16" in path and not openvino_bf16():
+            skipped[path] = "skipped: OpenVINO lists no BF16 capability on this CPU"
+    if bf16_unsupported():
+        skipped["bf16"] = f"skipped: {bf16_unsupported()}"
+    return [path for path in PATHS if path not in skipped], skipped
+
+
+def openvino_bf16():
+    import openvino
+
+    return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
 def latency_table(name, runs, batch):
     """Median ms per call of every available path (batch ``batch``), interleaved; and each path's
     max |output − plain model's output| / max |plain model's output| (OpenCV's transposed to NHWC)."""
-    paths = available_paths()
+    paths, _ = available_paths()
     with tempfile.TemporaryDirectory() as directory:
         files = darknet_files(name, directory)
         functions = [make_path(path, *files, batch) for path in paths]
@@ -163,6 +214,34 @@ def detect_throughput(runs):
         ], runs)
     return {"detect images/s": JPEGS / whole, "network images/s": JPEGS / network,
             "postprocess ms/image": 1000 * post / 8, "network ms/image": 1000 * network / JPEGS}
+
+
+def embedded_maps(scenes):
+    """mAP@0.5 and mAP@[.5:.95] of the embedded detector on ``scenes`` held-out scenes (``evaluate``'s
+    settings) at each precision and runtime this machine has; int8 calibrated on 32 training scenes."""
+    from yad2k_style.detection.evaluate import evaluate_detector
+    from yad2k_style.detection.synthetic import EVALUATION_SEED, TRAIN_SEED
+    from yad2k_style.detection.synthetic import scenes as drawn_scenes
+    from yad2k_style.quantize import CALIBRATION_IMAGES
+    from yad2k_style.yolo import Detector
+
+    calibration = [scene.image for scene in drawn_scenes(TRAIN_SEED, CALIBRATION_IMAGES)]
+    paths, _ = available_paths()
+    combinations = [("keras", "fp32"), ("keras", "bf16"), ("keras", "int8"), ("onnxruntime", "fp32"),
+                    ("openvino", "fp32"), ("openvino", "bf16"), ("openvino", "int8")]
+    wanted = {("keras", "bf16"): "bf16", ("onnxruntime", "fp32"): "onnxruntime fp32",
+              ("openvino", "fp32"): "openvino fp32", ("openvino", "bf16"): "ours: --runtime openvino bf16",
+              ("openvino", "int8"): "ours: --runtime openvino int8"}
+    maps = {}
+    for runtime, precision in combinations:
+        if wanted.get((runtime, precision), "default") not in [*paths, "default"]:
+            continue
+        detector = Detector.load(None, score_threshold=0.005, max_boxes=100, runtime=runtime,
+                                 precision=precision,
+                                 calibration=calibration if precision == "int8" else None)
+        evaluation = evaluate_detector(detector, None, scenes=scenes, seed=EVALUATION_SEED).evaluation
+        maps[f"{runtime} {precision}"] = {"mAP@0.5": evaluation.map_50, "mAP@[.5:.95]": evaluation.map_50_95}
+    return maps
 
 
 def layer_table(runs):
@@ -243,6 +322,9 @@ def main():
     parser.add_argument("--only-layers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-memory", action="store_true", help="skip the child-process memory peaks")
     parser.add_argument("--no-detect", action="store_true", help="skip the detect-path throughput")
+    parser.add_argument("--maps", type=int, default=0, metavar="SCENES",
+                        help="also the embedded detector's mAP at each precision and runtime on this many "
+                        "held-out scenes (default 0: skipped)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -254,6 +336,10 @@ def main():
     print(f"machine: {json.dumps(results['machine'])}; medians of {args.runs} interleaved rounds")
     if args.only_layers:
         args.models, args.no_memory, args.layers, args.no_detect = [], True, True, True
+    _, skipped = available_paths()
+    for path, why in skipped.items():
+        print(f"{path}: {why}")
+    results["skipped"] = skipped
     for name in args.models:
         entry = results["models"][name] = {}
         for batch in sorted({1, args.batch}):
@@ -273,11 +359,16 @@ def main():
               f"({detect['detect images/s'] / detect['network images/s']:.2f}x); post-processing "
               f"{detect['postprocess ms/image']:.2f} ms/image = "
               f"{100 * detect['postprocess ms/image'] / detect['network ms/image']:.1f}% of the network's")
+    if args.maps:
+        maps = results["embedded detector mAP"] = embedded_maps(args.maps)
+        print(f"\nthe embedded detector on {args.maps} held-out scenes (evaluate's settings)")
+        for path, value in maps.items():
+            print(f"  {path:<20} mAP@0.5 {value['mAP@0.5']:.4f}   mAP@[.5:.95] {value['mAP@[.5:.95]']:.4f}")
     if not args.no_memory:
         memory = results["peak memory MB"] = {}
         print("\npeak resident memory, each in a child process (batch 1; baseline: imports + files)")
         for name in args.models:
-            for path in ["baseline", *available_paths()]:
+            for path in ["baseline", *available_paths()[0]]:
                 memory[f"{name} {path}"] = peak = peak_memory(name, path, 1)
                 print(f"  {name:<12}{path:<22}{peak:>8.0f} MB")
     if args.layers:

@@ -109,7 +109,7 @@ def test_bf16_inference_is_close_and_float32_out():
     assert got.dtype == "float32"
     error = relative_difference(model, network)
     assert 1e-4 < error <= BF16_SCALE_ERROR  # really bfloat16, and close
-    assert all(step.tile is None and step.kernel.dtype == "bfloat16"
+    assert all(step.tile is None and step.dtype == "bfloat16"
                for step, _, _ in network._steps if isinstance(step, ConvStep))
 
 

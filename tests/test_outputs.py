@@ -25,6 +25,7 @@ WRITERS = [
     ("anchors --output", "anchors W/dataset -k 2 --output T/anchors.txt", "anchors.txt"),
     ("export tflite", "export yolov2-shapes --format tflite T/shapes.tflite", "shapes.tflite"),
     ("export darknet", "export W/model T/out.cfg T/out.weights", "out.weights"),
+    ("export onnx", "export yolov2-shapes --format onnx T/shapes.onnx", "shapes.onnx"),
     ("segment --out", "segment W/scene.png --out T/maps", "maps/scene_overlay.png"),
     ("segment --json", "segment W/scene.png --instances --out T/maps --json T/objects.json", "objects.json"),
     ("stylize -o", STYLIZE + "--save-every 0 -o T/styled.png", "styled.png"),

@@ -1,6 +1,7 @@
 """The Python snippets of the README and of ``docs/`` run as written, page after page and top to
 bottom, in a folder holding the files they name (made here: ``street.jpg``, Darknet ``yolov2.cfg`` at
-128×128 with random ``yolov2.weights``, a model directory ``runs/mine`` and a ``yolo.keras``)."""
+128×128 with random ``yolov2.weights``, a model directory ``runs/mine``, a ``yolo.keras`` and the
+embedded detector as ``shapes.onnx``)."""
 
 import re
 from pathlib import Path
@@ -14,6 +15,8 @@ from yad2k_style.darknet import Header, parse_cfg, write_weights
 from yad2k_style.darknet.synthetic import random_convs
 from yad2k_style.detection.yolo import embedded, yolo_v2
 from yad2k_style.detection.yolo.convert import convert
+from yad2k_style.exports import load_network
+from yad2k_style.runtimes import save_onnx
 
 ROOT = Path(__file__).parents[1]
 #: The pages whose snippets run, in this order (a later page may use what an earlier one made).
@@ -41,6 +44,7 @@ def test_readme_python_snippets_run(tmp_path, monkeypatch, capsys):
     convert(asset_path(embedded.CFG_FILE), asset_path(embedded.WEIGHTS_FILE), "runs/mine",
             classes_path=asset_path(embedded.CLASSES_FILE))
     yolo_v2((64, 64, 3)).save("yolo.keras")
+    save_onnx(load_network("yolov2-shapes"), "shapes.onnx")
     snippets = python_snippets()
     assert len(snippets) >= 6
     namespace = {}

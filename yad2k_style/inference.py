@@ -76,8 +76,15 @@ class ConvStep(tf.Module):
         self._convolve = self._convolve_with
         if groups > 1:
             self._convolve = tf.function(self._convolve_with, jit_compile=True)
-        kernel = winograd.transform_kernel(kernel, tile) if tile else np.asarray(kernel, np.float32)
-        self.kernel = tf.Variable(tf.cast(kernel, dtype), trainable=False, name=f"{name}_kernel")
+        self.dtype = dtype
+        if tile:
+            self.kernel = tf.Variable(tf.cast(winograd.transform_kernel(kernel, tile), dtype),
+                                      trainable=False, name=f"{name}_kernel")
+        else:
+            # a NumPy array that each trace embeds as a graph constant: oneDNN keeps its reordered (blocked)
+            # copy of a constant filter between calls, and reorders a variable's on every call (19 ms of
+            # YOLOv2-608's 49 ms in bf16 on AMX: ONEDNN_VERBOSE, bench/yolo_inference.py)
+            self.kernel = tf.cast(np.asarray(kernel, np.float32), dtype).numpy()
         self.bias = tf.Variable(tf.cast(bias, dtype), trainable=False, name=f"{name}_bias")
         if tile:
             self.height, self.width = input_size
@@ -85,13 +92,13 @@ class ConvStep(tf.Module):
             self._finish = tf.function(self._finish_from, jit_compile=True)
 
     def __call__(self, x):
-        x = tf.cast(x, self.kernel.dtype)
+        x = tf.cast(x, self.dtype)
         if not self.tile:
             return self._activate(tf.nn.bias_add(self._convolve(x), self.bias))
         return self._finish(tf.linalg.matmul(self._products(x), self.kernel), tf.shape(x)[0])
 
     def _convolve_with(self, x):
-        return tf.nn.conv2d(x, self.kernel, self.strides, self.padding, dilations=self.dilations)
+        return tf.nn.conv2d(x, tf.constant(self.kernel), self.strides, self.padding, dilations=self.dilations)
 
     def _products_of(self, x):
         return winograd.input_transform(x, self.tile)

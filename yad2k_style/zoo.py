@@ -32,6 +32,7 @@ from yad2k_style.detection.synthetic import (
 )
 from yad2k_style.detection.train import proposal_batches, proposal_cache, scene_batches
 from yad2k_style.errors import YadError
+from yad2k_style.runtimes import runtime_network
 from yad2k_style.segmentation import mask_rcnn, semantic
 from yad2k_style.segmentation.segmenter import InstanceSegmenter, SemanticSegmenter
 from yad2k_style.weights_file import WeightsFileWriter
@@ -77,16 +78,21 @@ def parts(name):
 
 
 def scene_detector(name, network, class_names=SHAPE_CLASSES, score_threshold=0.01, iou_threshold=0.45,
-                   max_boxes=100):
+                   max_boxes=100, runtime="keras"):
     """The :class:`SceneDetector` of detector ``name`` around ``network``: its decoding with these
     settings (boxes kept at scores ≥ ``score_threshold``, suppressed per class at IoU ``iou_threshold``,
     at most ``max_boxes``; the defaults rank every box worth ranking, for mAP), and selective search in
-    front for Fast R-CNN and R-CNN."""
+    front for Fast R-CNN and R-CNN. ``runtime``: ``"keras"``, or the network exported to ONNX and run
+    by ``"onnxruntime"`` or ``"openvino"`` (:mod:`yad2k_style.runtimes`)."""
     settings = {"score_threshold": score_threshold, "iou_threshold": iou_threshold, "max_boxes": max_boxes}
+    if name == "mask-rcnn":
+        network = mask_rcnn.with_settings(network, **settings)
+    if runtime != "keras":
+        network = runtime_network(network, runtime)
     if name == "semantic":
         return SemanticSegmenter(network, class_names)
     if name == "mask-rcnn":
-        return InstanceSegmenter(mask_rcnn.with_settings(network, **settings), class_names)
+        return InstanceSegmenter(network, class_names)
     if name == "ssd":
         anchors = ssd.ssd_anchors()
         return SceneDetector(network, lambda logits, deltas: ssd.ssd_decode(logits, deltas, anchors,
@@ -150,7 +156,7 @@ def load_scene_detector(model, score_threshold=None, **settings):
     """The :class:`SceneDetector` of ``model``: a model directory of :func:`package`, or a registered
     name whose weights are packaged. ``score_threshold`` None: the model's stored one (the F1-best,
     ``evaluate --store``), else the course's 0.6; ``settings``: :func:`scene_detector`'s other
-    decoding keywords."""
+    keywords (decoding, ``runtime``)."""
     name = detector_name(model)
     artifact = artifacts.load_artifact(_model_directory(model))
     if score_threshold is None:

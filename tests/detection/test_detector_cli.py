@@ -65,10 +65,10 @@ def test_yolo_only_options_and_missing_weights_are_one_line(packaged, capsys, mo
     assert capsys.readouterr().err.strip().endswith("--letterbox, --nms are for YOLO models only")
     assert cli.main(["detect", "--model", str(packaged["ssd"]), "--precision", "bf16"]) == 2
     assert capsys.readouterr().err.strip().endswith("--precision is for YOLO models only")
-    assert cli.main(["export", "ssd-shapes", "--format", "tflite", "out.tflite"]) == 2
+    assert cli.main(["export", "ssd-shapes", "out.cfg", "out.weights"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "yad2k-style: error: ssd-shapes: export writes YOLO models; the other detectors run as model "
-        "directories (detect --model ssd-shapes)")
+        "yad2k-style: error: ssd-shapes: --format darknet writes YOLO models; export it as onnx, openvino, "
+        "savedmodel or tflite")
     entry = registry.get("faster-rcnn-shapes")
     monkeypatch.setitem(registry.MODELS, entry.name, dataclasses.replace(entry, weights=None))
     assert cli.main(["detect", "--model", "faster-rcnn-shapes"]) == 2

@@ -58,3 +58,49 @@ def test_rcnn_classifies_each_region_from_its_own_crop():
     assert np.abs(logits2[0, 1].numpy() - logits[0, 1].numpy()).max() > 1e-4
     found = decode_detections(boxes, tf.constant([2]), logits, deltas, score_threshold=0.0)
     assert found[0].shape == (1, 100, 4)
+
+
+def test_sample_grid_is_crop_and_resize():
+    """The gathers compute ``tf.image.crop_and_resize`` on the edge-padded map (what the exporters cannot
+    carry), samples off the map 0, for every stride and grid."""
+    rng = np.random.default_rng(2)
+    for stride, points in ((1, 32), (8, 14), (16, 7), (4, 1)):
+        features = rng.normal(size=(2, 16, 16, 5)).astype(np.float32)
+        boxes = rng.uniform(-20, 16 * stride + 20, (30, 4)).astype(np.float32)
+        boxes[:, 2:] = boxes[:, :2] + np.abs(boxes[:, 2:] - boxes[:, :2]) + 1
+        owners = rng.integers(0, 2, 30).astype(np.int32)
+        padded = np.pad(features, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="symmetric")
+        x0, y0, x1, y1 = (boxes / stride + 0.5).T
+        step_x, step_y = (x1 - x0) / points, (y1 - y0) / points
+        last = padded.shape[1] - 1
+        corners = np.stack([y0 + step_y / 2, x0 + step_x / 2, y1 - step_y / 2, x1 - step_x / 2], -1) / last
+        want = tf.image.crop_and_resize(padded, corners, owners, (points, points), extrapolation_value=0.0)
+        got = sample_grid(features, boxes, owners, points, stride)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), atol=2e-5)
+
+
+def test_decoding_with_shared_boxes_is_the_per_class_suppression():
+    """``decode_detections`` gives each class box its own row (the form ONNX's NonMaxSuppression takes):
+    the same detections as combined NMS over per-class boxes, bit for bit."""
+    from yad2k_style.boxes import decode_deltas
+    from yad2k_style.detection.faster_rcnn import decode_detections
+
+    rng = np.random.default_rng(0)
+    proposals = rng.uniform(0, 100, (3, 60, 4)).astype(np.float32)
+    proposals[..., 2:] = proposals[..., :2] + rng.uniform(5, 40, (3, 60, 2)).astype(np.float32)
+    valid = tf.constant([60, 30, 0], tf.int32)
+    logits = tf.constant(rng.normal(0, 2, (3, 60, 4)).astype(np.float32))
+    deltas = tf.constant(rng.normal(0, 0.3, (3, 60, 3, 4)).astype(np.float32))
+    proposals = tf.constant(proposals)
+    scores = tf.nn.softmax(logits)[..., 1:] * tf.sequence_mask(valid, 60, tf.float32)[..., None]
+    yxyx = tf.clip_by_value(tf.gather(decode_deltas(deltas, proposals[:, :, None, :]), [1, 0, 3, 2], axis=-1),
+                            0.0, 128.0) / 128.0
+    for threshold, most in ((0.01, 100), (0.3, 10), (0.0, 20)):
+        boxes, kept_scores, classes, count = tf.image.combined_non_max_suppression(
+            yxyx, scores, most, most, 0.45, threshold, clip_boxes=False)
+        got = decode_detections(proposals, valid, logits, deltas, 128, threshold, 0.45, most)
+        np.testing.assert_array_equal(got[0].numpy(), tf.gather(boxes, [1, 0, 3, 2], axis=-1).numpy() * 128)
+        np.testing.assert_array_equal(got[1].numpy(), kept_scores.numpy())
+        np.testing.assert_array_equal(got[2].numpy(), classes.numpy().astype(np.int32))
+        np.testing.assert_array_equal(got[3].numpy(), count.numpy())
+        assert count.numpy()[2] == 0 and count.numpy()[0] > 0

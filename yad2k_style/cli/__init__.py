@@ -28,8 +28,15 @@ COMMAND_MODULES = ("yad2k_style.cli.models", "yad2k_style.cli.detection", "yad2k
                    "yad2k_style.cli.style", "yad2k_style.cli.foundations")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose mistakes are one line (the usage block stays behind ``--help``)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    parser = OneLineParser(prog=PROG, description=DESCRIPTION)
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="also show TensorFlow's start-up log lines (default: hidden)")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")

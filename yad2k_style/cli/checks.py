@@ -4,6 +4,7 @@ before a command does any work."""
 from pathlib import Path
 
 from yad2k_style.errors import YadError
+from yad2k_style.runtimes import EXTRA, RUNTIMES
 
 GRID = 32  # YOLOv2's stride: input sizes are multiples of it
 
@@ -67,3 +68,10 @@ def directory_to_write(option, path):
     """An output directory: it may exist, but not as a file."""
     if path is not None and Path(path).exists() and not Path(path).is_dir():
         raise YadError(f"{option} {path}: exists and is not a directory")
+
+
+def add_runtime_option(parser):
+    """``--runtime``: what runs the network (:mod:`yad2k_style.runtimes`)."""
+    parser.add_argument("--runtime", choices=RUNTIMES, default="keras",
+                        help="what runs the network: keras (ours), or onnxruntime / openvino (the network "
+                        f"exported to ONNX, run there; pip install 'yad2k-style[{EXTRA}]') (default keras)")

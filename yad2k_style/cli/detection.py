@@ -19,7 +19,8 @@ PROGRESS_AFTER = 3  # `detect` shows a progress bar (on a terminal) for more ima
 SAMPLE_OUT = "detections"  # where `detect` without paths writes the annotated sample scenes
 DATASET_HELP = "COCO .json, or a VOC / YOLO-txt dataset folder"
 #: export's formats and the outputs each writes.
-EXPORT_OUTPUTS = {"darknet": ("CFG", "WEIGHTS"), "savedmodel": ("DIR",), "tflite": ("FILE",)}
+EXPORT_OUTPUTS = {"darknet": ("CFG", "WEIGHTS"), "savedmodel": ("DIR",), "tflite": ("FILE",),
+                  "onnx": ("FILE",), "openvino": ("DIR",)}
 
 
 def register(subcommands):
@@ -154,21 +155,27 @@ def register(subcommands):
     convert.set_defaults(run=_convert)
 
     export = subcommands.add_parser(
-        "export", help="write a model as Darknet cfg + weights, a serving SavedModel or a TFLite file",
-        description="darknet: MODEL CFG WEIGHTS (the cfg with its [region]); savedmodel: MODEL DIR, a "
-                    "TensorFlow Serving directory whose signature serving_default maps uint8 images at "
-                    "the input size and their original sizes to boxes, scores, classes, valid (the "
-                    "detection options below are baked in); tflite: MODEL FILE.tflite, the network alone "
-                    "(float32 images in [0, 1] → raw YOLO features).")
-    export.add_argument("model", help="model directory (written by convert or train); for savedmodel and "
-                        "tflite also a .keras file or a registered name with packaged weights")
+        "export", help="write a model as Darknet cfg + weights, ONNX, OpenVINO IR, a SavedModel or TFLite",
+        description="darknet: MODEL CFG WEIGHTS (a YOLOv2 model; the cfg with its [region]). onnx: MODEL "
+                    "FILE.onnx (opset 17, through tf2onnx); openvino: MODEL DIR (model.xml + model.bin, "
+                    "through openvino.convert_model); both hold the network alone (float32 images in "
+                    "[0, 1] → the model's outputs; decoding and suppression stay outside, except inside "
+                    "the two-stage detectors) and need pip install 'yad2k-style[deploy]'. savedmodel: "
+                    "MODEL DIR; for YOLO a TensorFlow Serving directory whose signature serving_default "
+                    "maps uint8 images at the input size and their original sizes to boxes, scores, "
+                    "classes, valid (the detection options below are baked in); for other models the "
+                    "network. tflite: MODEL FILE.tflite, the network alone (for YOLO float32 images in "
+                    "[0, 1] → raw YOLO features).")
+    export.add_argument("model", help="model directory (from convert, train or packaging) of any kind; for "
+                        "all but darknet also a .keras file or a registered name with packaged weights")
     export.add_argument("outputs", nargs="+", metavar="OUT",
-                        help="darknet: CFG WEIGHTS to write; savedmodel: a new directory; tflite: a file")
+                        help="darknet: CFG WEIGHTS to write; savedmodel, openvino: a new directory; tflite, "
+                        "onnx: a file")
     export.add_argument("--format", choices=EXPORT_OUTPUTS, default="darknet",
                         help="what to write (default darknet)")
     export.add_argument("--calibration", metavar="PATH",
-                        help="tflite: quantise to int8, calibrated on these images (file or directory, at "
-                        "most 32 used) (default: float32)")
+                        help="tflite of a YOLO model: quantise to int8, calibrated on these images (file or "
+                        "directory, at most 32 used) (default: float32)")
     _add_settings_options(export, score_threshold=None, max_boxes=10)
     checks.add_overwrite_option(export)
     export.set_defaults(run=_export)
@@ -181,10 +188,12 @@ def _add_detector_options(parser, score_threshold, max_boxes):
     parser.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
     parser.add_argument("--precision", choices=("fp32", "bf16", "int8"), default="fp32",
                         help="fp32; bf16: bfloat16 on a CPU with AVX512-BF16 or AMX, or a GPU (outputs "
-                        "within about 1%%); int8: quantised by TFLite, run by LiteRT (default fp32)")
+                        "within about 1%%); int8: quantised by TFLite, run by LiteRT (with --runtime "
+                        "openvino: OpenVINO's own bf16, and int8 by NNCF) (default fp32)")
     parser.add_argument("--calibration", metavar="PATH",
                         help="int8: images (file or directory) to calibrate on, at most 32 used (default: "
                         "detect's own images; synthetic training scenes for the embedded detector)")
+    checks.add_runtime_option(parser)
 
 
 def _add_source_options(parser):
@@ -233,7 +242,8 @@ def _detector(args, images=None):
     calibration = _calibration(args, images)
     show_native_logs = args.verbose or calibration is None
     with contextlib.nullcontext() if show_native_logs else native_stderr_without(LITERT_NOISE):
-        return _load_detector(source, args, precision=args.precision, calibration=calibration)
+        return _load_detector(source, args, precision=args.precision, calibration=calibration,
+                              runtime=args.runtime)
 
 
 def _calibration(args, paths):
@@ -282,7 +292,8 @@ def _load_detector(source, args, **settings):
             raise YadError(f"{source.model}: {', '.join(yolo_only)} {'is' if len(yolo_only) == 1 else 'are'} "
                            f"for YOLO models only")
         return load_scene_detector(source.model, score_threshold=args.score_threshold,
-                                   iou_threshold=args.iou_threshold, max_boxes=args.max_boxes)
+                                   iou_threshold=args.iou_threshold, max_boxes=args.max_boxes,
+                                   runtime=settings.get("runtime", "keras"))
     return Detector.load(source, letterbox=args.letterbox, per_class_nms=not args.class_agnostic,
                          nms=args.nms, score_threshold=args.score_threshold,
                          iou_threshold=args.iou_threshold, max_boxes=args.max_boxes, **settings)
@@ -482,14 +493,14 @@ def _convert(args):
 def _export(args):
     from yad2k_style.zoo import detector_name
 
-    if detector_name(args.model):
-        raise YadError(f"{args.model}: export writes YOLO models; the other detectors run as model "
-                       f"directories (detect --model {args.model})")
     names = EXPORT_OUTPUTS[args.format]
     if len(args.outputs) != len(names):
         raise YadError(f"export --format {args.format} writes {' and '.join(names)}: give "
                        f"{len(names)} output path{'s' if len(names) > 1 else ''}, got {len(args.outputs)}")
     if args.format == "darknet":
+        if detector_name(args.model):
+            raise YadError(f"{args.model}: --format darknet writes YOLO models; export it as onnx, openvino, "
+                           "savedmodel or tflite")
         cfg, weights = args.outputs
         checks.file_to_write("cfg", cfg, args.overwrite)
         checks.file_to_write("weights", weights, args.overwrite)
@@ -501,12 +512,20 @@ def _export(args):
     (out,) = args.outputs
     if args.calibration and args.format != "tflite":
         raise YadError("--calibration goes with --format tflite (int8)")
-    if args.format == "savedmodel":
+    if EXPORT_OUTPUTS[args.format] == ("DIR",):
         from yad2k_style.artifacts import check_new_directory
 
         check_new_directory(out)
     else:
-        checks.file_to_write("tflite", out, args.overwrite)
+        checks.file_to_write(args.format, out, args.overwrite)
+    if args.format in ("onnx", "openvino"):
+        from yad2k_style import runtimes
+
+        runtimes.require("tf2onnx", f"--format {args.format}")
+        if args.format == "openvino":
+            runtimes.require("openvino", "--format openvino")
+    if args.format in ("onnx", "openvino") or not _is_yolo(args.model):
+        return _export_network(args, out)
     from yad2k_style.detection.yolo import serving
     from yad2k_style.detection.yolo.sources import ModelSource
 
@@ -522,4 +541,33 @@ def _export(args):
         kind = "int8 inside, " if calibration else ""
         print(f"Wrote {out}: float32 images {detector.input_size + (3,)} in [0, 1] -> raw YOLO features "
               f"({kind}{Path(out).stat().st_size / 2**20:.1f} MB)")
+    return 0
+
+
+def _is_yolo(model):
+    """Whether ``model`` (a path or registered name) is a YOLO detector (a Darknet-family detection model)."""
+    from yad2k_style import artifacts
+    from yad2k_style.zoo import detector_name
+
+    if detector_name(model):
+        return False
+    if not Path(model).exists() and model in registry.MODELS:
+        return registry.get(model).task == "detection"
+    path = Path(model)
+    if path.is_dir() and (path / artifacts.INFO_FILE).is_file():
+        return artifacts.read_info(path).get("task") == "detection"
+    return path.suffix == ".keras"  # a bare .keras file is read as the course's YOLOv2
+
+
+def _export_network(args, out):
+    """``export --format onnx|openvino``, and savedmodel / tflite of models that are not YOLO: the network."""
+    from yad2k_style.exports import export_network, load_network
+
+    if args.calibration:
+        raise YadError("--calibration (int8 TFLite) is for YOLO models")
+    network = load_network(args.model)
+    export_network(network, out, args.format)
+    inputs = ", ".join(f"{tensor.dtype} {tuple(tensor.shape[1:])}" for tensor in network.inputs)
+    outputs = ", ".join(f"{tensor.dtype} {tuple(tensor.shape[1:])}" for tensor in network.outputs)
+    print(f"Wrote {out}: {network.name}, batch × ({inputs}) -> batch × ({outputs})")
     return 0

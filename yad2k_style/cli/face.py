@@ -67,6 +67,7 @@ def register(subcommands):
     evaluate.add_argument("--plot", metavar="FILE.png", default="face_roc.png",
                           help="ROC curves of the three (default face_roc.png; '' for none)")
     evaluate.add_argument("--json", metavar="FILE", help="also write the figures as JSON (default: none)")
+    checks.add_runtime_option(evaluate)
     checks.add_overwrite_option(evaluate)
     evaluate.set_defaults(run=_evaluate)
 
@@ -125,6 +126,7 @@ def _add_common(parser, database_must_exist=True, database_required=True):
     parser.add_argument("--model", metavar="DIR", help=MODEL_HELP)
     parser.add_argument("--threshold", type=float,
                         help="distance threshold (default: the model's, 0.7 unless calibrated)")
+    checks.add_runtime_option(parser)
 
 
 def _embedder(args):
@@ -132,7 +134,7 @@ def _embedder(args):
 
     if args.threshold is not None:
         checks.positive("--threshold", args.threshold)
-    embedder = FaceEmbedder.load(args.model)
+    embedder = FaceEmbedder.load(args.model, args.runtime)
     if args.threshold is not None:
         embedder.threshold = args.threshold
     return embedder
@@ -218,11 +220,12 @@ def _evaluate(args):
     checks.at_least("--queries", args.queries, 1)
     checks.file_to_write("--plot", args.plot, args.overwrite)
     checks.file_to_write("--json", args.json, args.overwrite)
-    embedder = FaceEmbedder.load(args.model)
+    embedder = FaceEmbedder.load(args.model, args.runtime)
     evaluation = evaluate.protocol_images(args.identities, args.queries)
     calibration = evaluate.protocol_images(args.identities, args.queries, seed=CALIBRATION_SEED)
     keras.utils.set_random_seed(0)  # the untrained network's initialisation
-    methods = [("model", evaluate.network_encoder(embedder.model)), ("raw pixels", evaluate.raw_pixels),
+    network = embedder.model if args.runtime == "keras" else embedder.inference_network()
+    methods = [("model", evaluate.network_encoder(network)), ("raw pixels", evaluate.raw_pixels),
                ("untrained network", evaluate.network_encoder(face_reco_model()))]
     results = [evaluate.one_shot(encode, name, evaluation, calibration) for name, encode in methods]
     print(f"{args.identities} unseen identities, 1 enrolled + {args.queries} query images each "

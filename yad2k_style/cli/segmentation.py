@@ -41,6 +41,7 @@ def register(subcommands):
                          "class, score, box [x_min, y_min, x_max, y_max] pixels, COCO RLE segmentation "
                          "(default: no JSON)")
     segment.add_argument("--batch-size", type=int, default=8, help="images per network call (default 8)")
+    checks.add_runtime_option(segment)
     checks.add_overwrite_option(segment)
     segment.set_defaults(run=_segment)
 
@@ -74,7 +75,7 @@ def _segment(args):
     paths = list_images(args.paths) if args.paths else [Path(name) for name, _ in samples]
     targets = _output_paths(paths, args.out, INSTANCE_OUTPUTS if args.instances else SEMANTIC_OUTPUTS)
     checks.files_to_write("--out", [path for outputs in targets for path in outputs], args.overwrite)
-    segmenter = load_segmenter(args.model, args.instances, args.score_threshold)
+    segmenter = load_segmenter(args.model, args.instances, args.score_threshold, runtime=args.runtime)
     write = _write_instances if args.instances else _write_semantic
     records, failures = [], 0
     with Progress(len(paths) if len(paths) > PROGRESS_AFTER else 0, "image") as bar:
@@ -170,6 +171,7 @@ def evaluate_segmentation(args):
 
     instances = args.task == "segm"
     settings = {"iou_threshold": args.iou_threshold, "max_boxes": args.max_boxes} if instances else {}
+    settings["runtime"] = args.runtime
     score_threshold = 0.01 if args.score_threshold is None else args.score_threshold
     segmenter = load_segmenter(args.model, instances, score_threshold, **settings)
     source = f"{args.scenes} held-out scenes (seed {args.seed})"

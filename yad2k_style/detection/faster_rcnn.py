@@ -207,7 +207,13 @@ def decode_detections(proposals, valid, logits, deltas, input_size=INPUT_SIZE, s
     boxes = decode_deltas(deltas, proposals[:, :, None, :])                          # (B, P, C, 4)
     size = float(input_size)
     yxyx = tf.clip_by_value(tf.gather(boxes, [1, 0, 3, 2], axis=-1), 0.0, size) / size
+    # each class box as a box of its own, scored -1 in the other classes (below any threshold ≥ -1): the
+    # same suppression with boxes shared across classes, the form ONNX's NonMaxSuppression has
+    classes = scores.shape[-1]
+    own = tf.where(tf.eye(classes, dtype=tf.bool), (scores * present)[..., None], -1.0)   # (B, P, C, C)
+    batch = tf.shape(boxes)[0]
     kept, kept_scores, kept_classes, count = tf.image.combined_non_max_suppression(
-        yxyx, scores * present, max_boxes, max_boxes, iou_threshold, score_threshold, clip_boxes=False)
+        tf.reshape(yxyx, (batch, -1, 1, 4)), tf.reshape(own, (batch, -1, classes)), max_boxes, max_boxes,
+        iou_threshold, score_threshold, clip_boxes=False)
     boxes = tf.gather(kept, [1, 0, 3, 2], axis=-1) * size
     return boxes, kept_scores, tf.cast(kept_classes, tf.int32), count

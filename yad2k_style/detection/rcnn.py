@@ -11,7 +11,7 @@ import keras
 from yad2k_style.detection.backbone import conv_block
 from yad2k_style.detection.fast_rcnn import passed_through, proposal_inputs
 from yad2k_style.detection.faster_rcnn import INPUT_SIZE
-from yad2k_style.detection.region_layers import RegionCrops
+from yad2k_style.detection.region_layers import RegionCrops, TimeDistributed
 from yad2k_style.netspec import LEAKY_SLOPE
 
 CROP = 32  # a region is warped to CROP × CROP pixels
@@ -34,7 +34,7 @@ def rcnn_model(num_classes=3, input_shape=(INPUT_SIZE, INPUT_SIZE, 3), name="rcn
     classified from its own crop (:class:`~yad2k_style.detection.region_layers.RegionCrops`, 32×32)."""
     image, proposals, valid = proposal_inputs(input_shape)
     crops = RegionCrops(CROP, name="region_crops")([image, proposals])
-    x = keras.layers.TimeDistributed(region_cnn(), name="each_region")(crops)
+    x = TimeDistributed(region_cnn(), name="each_region")(crops)
     logits = keras.layers.Dense(num_classes + 1, name="region_classes")(x)
     deltas = keras.layers.Reshape((-1, num_classes, 4), name="region_deltas_per_class")(
         keras.layers.Dense(num_classes * 4, name="region_deltas")(x))

@@ -6,6 +6,7 @@ module is imported: the classes are registered, no code is serialised).
 - :class:`RoIPooling`: features and regions → pooled regions (RoI pooling or RoIAlign).
 - :class:`PositionSensitiveVote`: R-FCN's position-sensitive pooling and the bins' vote.
 - :class:`RegionCrops`: R-CNN's crop of each region out of the image, warped to a fixed size.
+- :class:`TimeDistributed`: a network applied to every region, as one batched call.
 """
 
 import keras
@@ -134,3 +135,16 @@ class RegionCrops(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "size": self.size}
+
+
+@keras.saving.register_keras_serializable(PACKAGE)
+class TimeDistributed(keras.layers.TimeDistributed):
+    """Keras' ``TimeDistributed`` over regions, (B, R, …) → (B, R, …), computed as one call of the layer
+    on the regions of the whole batch (B R, …) and reshaped back: the same outputs and weights, no loop
+    over a dynamic region axis (which Keras vectorises with ``pfor``, a graph tf2onnx mistranslates).
+    It keeps Keras' class name, which names its weights in a ``.weights.h5`` file."""
+
+    def call(self, inputs, training=None, mask=None):
+        flat = tf.reshape(inputs, (-1, *inputs.shape[2:]))
+        outputs = self.layer(flat, training=training)
+        return tf.reshape(outputs, tf.concat([tf.shape(inputs)[:2], tf.shape(outputs)[1:]], 0))

@@ -79,11 +79,13 @@ def raw_pixels(images):
     return flat / np.linalg.norm(flat, axis=1, keepdims=True)
 
 
-def network_encoder(model, batch_size=64):
-    """``encode`` for a Keras embedding model taking images in [0, 1]."""
+def network_encoder(network, batch_size=64):
+    """``encode`` for an embedding network taking images in [0, 1]: a Keras model, or what runs one
+    (:meth:`~yad2k_style.face.embedder.FaceEmbedder.inference_network`)."""
     def encode(images):
-        return np.asarray(model.predict(np.asarray(images, np.float32) / 255.0, batch_size=batch_size,
-                                        verbose=0))
+        images = np.asarray(images, np.float32) / 255.0
+        return np.concatenate([np.asarray(network(images[start:start + batch_size]))
+                               for start in range(0, len(images), batch_size)])
     return encode
 
 

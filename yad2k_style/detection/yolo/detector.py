@@ -25,6 +25,7 @@ from yad2k_style.images import letterbox_geometry, letterbox_image, letterbox_in
 from yad2k_style.inference import InferenceNetwork, bf16_unsupported
 from yad2k_style.netspec import Detection, Region, Yolo
 from yad2k_style.quantize import CALIBRATION_IMAGES, LiteRTNetwork, tflite_bytes
+from yad2k_style.runtimes import runtime_network
 
 #: Darknet's non-max suppression threshold (``nms = .45`` in ``test_detector``); the course's
 #: ``yolo_eval`` uses 0.5. On the embedded detector the mAPs are the same with either; 0.45 also
@@ -54,11 +55,14 @@ class Detector(ImageDetector):
     no native bfloat16; see :mod:`yad2k_style.inference`); ``"int8"`` runs the network quantised to
     int8 by TFLite and LiteRT (:mod:`yad2k_style.quantize`), calibrated on ``calibration``: PIL images
     of the kind it will see (at most :data:`~yad2k_style.quantize.CALIBRATION_IMAGES` are used).
+    ``runtime``: ``"keras"`` (the above), or ``"onnxruntime"`` / ``"openvino"``: the network exported to
+    ONNX and run there (:mod:`yad2k_style.runtimes`; OpenVINO's int8 is NNCF's, on ``calibration``);
+    decoding and suppression stay ours.
     """
 
     def __init__(self, model, anchors, class_names, *, heads=None, letterbox=False, per_class_nms=True,
                  nms="plain", score_threshold=.6, iou_threshold=DARKNET_NMS, max_boxes=10, fast=True,
-                 precision="fp32", calibration=None, hier_thresh=HIER_THRESH):
+                 precision="fp32", calibration=None, hier_thresh=HIER_THRESH, runtime="keras"):
         self.model = model
         self.heads = list(heads or [])
         self.anchors = None if anchors is None else np.asarray(anchors, dtype=np.float32).reshape(-1, 2)
@@ -79,7 +83,7 @@ class Detector(ImageDetector):
         self.settings = {"letterbox": self._letterbox, "per_class_nms": per_class_nms, "nms": nms,
                          "score_threshold": self._score_threshold, "iou_threshold": self._iou_threshold,
                          "max_boxes": self._max_boxes}
-        self.network = self._network(fast, precision, calibration)
+        self.network = self._network(fast, precision, calibration, runtime)
         height, width = self.input_size
         sizes = tf.TensorSpec([None, 2], tf.int32, name="image_sizes")
         self.detect_batch = tf.function(self._detect_batch, input_signature=[
@@ -89,14 +93,18 @@ class Detector(ImageDetector):
                     else tf.TensorSpec(shapes, tf.float32, name="features"))
         self.postprocess = tf.function(self._postprocess, input_signature=[features, sizes])
 
-    def _network(self, fast, precision, calibration):
-        """What runs the model: its inference form, the Keras model itself, or an int8 LiteRT network."""
+    def _network(self, fast, precision, calibration, runtime):
+        """What runs the model: its inference form, the Keras model itself, an int8 LiteRT network, or
+        another runtime's."""
         if precision not in PRECISIONS:
             raise YadError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
         if precision != "fp32" and not fast:
             raise YadError(f"precision {precision} needs the fast path (fast=True)")
         if (calibration is None) != (precision != "int8"):
             raise YadError("int8 precision needs calibration images, and only int8 uses them")
+        if runtime != "keras":
+            inputs = None if calibration is None else self.calibration_inputs(calibration)
+            return runtime_network(self.model, runtime, precision, inputs)
         if precision == "bf16" and bf16_unsupported():
             raise YadError(f"precision bf16: {bf16_unsupported()}")
         if precision == "int8":
