@@ -162,10 +162,13 @@ def openvino_bf16():
     return "BF16" in openvino.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
 
 
-def latency_table(name, runs, batch):
-    """Median ms per call of every available path (batch ``batch``), interleaved; and each path's
-    max |output − plain model's output| / max |plain model's output| (OpenCV's transposed to NHWC)."""
+def latency_table(name, runs, batch, only=None):
+    """Median ms per call of every available path (batch ``batch``; of ``only`` when given, with OpenCV's
+    and the plain model's), interleaved; and each path's max |output − plain model's output| / max |plain
+    model's output| (OpenCV's transposed to NHWC)."""
     paths, _ = available_paths()
+    if only:
+        paths = [path for path in paths if path in only or path in ("opencv", "tf.function(model)")]
     with tempfile.TemporaryDirectory() as directory:
         files = darknet_files(name, directory)
         functions = [make_path(path, *files, batch) for path in paths]
@@ -318,6 +321,9 @@ def main():
     parser.add_argument("--batch", type=int, default=8, help="the throughput batch (default 8)")
     parser.add_argument("--json", default=str(Path(__file__).with_suffix(".json")), help="results file")
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS), help="default: both")
+    parser.add_argument("--paths", nargs="+", choices=PATHS, metavar="PATH",
+                        help="only these paths, with opencv and tf.function(model) (default: all; all of "
+                        "them at batch 8 on YOLOv2-608 need more than 24 GB in one process)")
     parser.add_argument("--layers", action="store_true", help="also time each 3x3 layer shape")
     parser.add_argument("--only-layers", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-memory", action="store_true", help="skip the child-process memory peaks")
@@ -344,7 +350,7 @@ def main():
         entry = results["models"][name] = {}
         for batch in sorted({1, args.batch}):
             start = time.perf_counter()
-            times, errors = latency_table(name, args.runs, batch)
+            times, errors = latency_table(name, args.runs, batch, args.paths)
             entry[f"batch {batch}"] = {"ms": times, "max relative error": errors}
             order = sorted(times, key=lambda p: p != "default")
             spent = time.perf_counter() - start

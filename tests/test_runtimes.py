@@ -24,6 +24,7 @@ KINDS = {
     "yolov1-tiny (connected, detection)": ("yolov1-tiny", 128),
     "yolo9000 (tree softmax)": ("yolo9000", 64),
     "classifier (darknet)": ("darknet", 64),
+    "classifier (resnext50, grouped convolutions)": ("resnext50", 64),
     "ssd": "ssd-shapes",
     "faster-rcnn": "faster-rcnn-shapes",
     "rfcn": "rfcn-shapes",
@@ -34,6 +35,9 @@ KINDS = {
     "face embedding": "facenet-synthetic",
 }
 SLOW = {"mask-rcnn", "yolo9000 (tree softmax)"}  # tf2onnx takes 20 s and more on each
+#: The kinds whose runtime stand-ins are also run inside a tf.function: several outputs, several inputs
+#: of two dtypes, one output (the others convert the same way, and the CLI tests run them).
+STAND_INS = {"yolov3-tiny (two yolo heads)", "fast-rcnn", "face embedding", "mask-rcnn"}
 
 
 def seeded(model, seed=0):
@@ -121,7 +125,9 @@ def test_openvino_ir_runs_in_openvino(exported):
 
 
 def test_runtime_networks_stand_in_for_the_model_inside_tf_function(exported):
-    _, model, arrays, want, _, _ = exported
+    kind, model, arrays, want, _, _ = exported
+    if kind not in STAND_INS:
+        pytest.skip("converted as the others are; see STAND_INS")
     for runtime in ("onnxruntime", "openvino"):
         stand_in = runtimes.runtime_network(model, runtime)
         outputs = tf.function(lambda *xs, net=stand_in: net(list(xs) if len(xs) > 1 else xs[0]))(*arrays)

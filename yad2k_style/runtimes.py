@@ -81,10 +81,36 @@ def onnx_bytes(model):
 
     logging.getLogger("tf2onnx").setLevel(logging.ERROR)
     try:
-        proto, _ = tf2onnx.convert.from_function(network, input_signature=signature, opset=OPSET)
+        with _grouped_convolutions_split():
+            proto, _ = tf2onnx.convert.from_function(network, input_signature=signature, opset=OPSET)
     except Exception as exc:  # tf2onnx raises many types for an operation it cannot convert
         raise YadError(f"{model.name}: tf2onnx cannot convert it ({first_line(exc)})") from None
     return proto.SerializeToString()
+
+
+@contextlib.contextmanager
+def _grouped_convolutions_split():
+    """While tracing for export, a grouped convolution (ResNeXt's) is each group's convolution, then a
+    concatenation: the same arithmetic. Keras computes it in an XLA-compiled function (TensorFlow's CPU
+    kernels have none), which tf2onnx keeps as a call that ONNX Runtime cannot run."""
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import nn as keras_nn
+
+    keras_conv = keras_nn.conv
+
+    def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_rate=1):
+        groups = inputs.shape[-1] // kernel.shape[-2]
+        if data_format == "channels_first" or groups == 1:
+            return keras_conv(inputs, kernel, strides, padding, data_format, dilation_rate)
+        return tf.concat([tf.nn.convolution(part, weights, strides, padding.upper(), dilations=dilation_rate)
+                          for part, weights in zip(tf.split(inputs, groups, -1), tf.split(kernel, groups, -1),
+                                                   strict=True)], -1)
+
+    keras_nn.conv = conv
+    try:
+        yield
+    finally:
+        keras_nn.conv = keras_conv
 
 
 def save_onnx(model, out_path):
