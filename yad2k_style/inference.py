@@ -77,11 +77,15 @@ class ConvStep(tf.Module):
         if groups > 1:
             self._convolve = tf.function(self._convolve_with, jit_compile=True)
         self.dtype = dtype
-        # a NumPy array that each trace embeds as a graph constant: oneDNN keeps its reordered (blocked)
-        # copy of a constant filter between calls, and reorders a variable's on every call (19 ms of
-        # YOLOv2-608's 49 ms in bf16 on AMX: ONEDNN_VERBOSE, bench/yolo_inference.py)
-        kernel = winograd.transform_kernel(kernel, tile) if tile else np.asarray(kernel, np.float32)
-        self.kernel = tf.cast(kernel, dtype).numpy()
+        if tile:  # a matrix product's operand: a variable costs nothing more than a constant here
+            self.kernel = tf.Variable(tf.cast(winograd.transform_kernel(kernel, tile), dtype),
+                                      trainable=False, name=f"{name}_kernel")
+        else:
+            # a NumPy array that each trace embeds as a graph constant: oneDNN keeps its reordered
+            # (blocked) copy of a constant filter between calls, and reorders a variable's on every call
+            # (19 ms of YOLOv2-608's 49 ms in bf16 on AMX: ONEDNN_VERBOSE, bench/README.md). The price is
+            # memory while the graph is built (YOLOv2-608 in bf16: a peak of 3.7 GB against 1.8 GB).
+            self.kernel = tf.cast(np.asarray(kernel, np.float32), dtype).numpy()
         self.bias = tf.Variable(tf.cast(bias, dtype), trainable=False, name=f"{name}_bias")
         if tile:
             self.height, self.width = input_size
@@ -92,7 +96,7 @@ class ConvStep(tf.Module):
         x = tf.cast(x, self.dtype)
         if not self.tile:
             return self._activate(tf.nn.bias_add(self._convolve(x), self.bias))
-        return self._finish(tf.linalg.matmul(self._products(x), tf.constant(self.kernel)), tf.shape(x)[0])
+        return self._finish(tf.linalg.matmul(self._products(x), self.kernel), tf.shape(x)[0])
 
     def _convolve_with(self, x):
         return tf.nn.conv2d(x, tf.constant(self.kernel), self.strides, self.padding, dilations=self.dilations)
